@@ -1,0 +1,60 @@
+# SpineBot: `make run` to talk to it, `make test` to check it. Both set everything up on first use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+STAMPS      := .stamps
+SPACY_MODEL := build/spacy_en_spinebot
+MODEL       := models/spinebot.tar.gz
+KNOWLEDGE   := $(wildcard knowledge/*.yml knowledge/*/*.yml)
+TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml) $(KNOWLEDGE) $(wildcard spinebot/*.py)
+
+export RASA_TELEMETRY_ENABLED ?= false
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export PYTHONWARNINGS ?= ignore
+
+.PHONY: help install train run test bench lock clean
+
+help:
+	@echo "make run      set up (first time), then start SpineBot on http://localhost:5005"
+	@echo "make test     set up (first time), then run every test"
+	@echo "make install  create .venv from requirements.lock and build the spaCy pipeline"
+	@echo "make train    train the Rasa model (skipped when up to date)"
+	@echo "make bench    measure start-up time, memory and reply latency"
+
+install: $(STAMPS)/venv $(SPACY_MODEL)/spinebot_fingerprint.json
+
+# The virtual environment follows requirements.lock exactly; it is rebuilt only when the lock changes.
+$(STAMPS)/venv: requirements.lock scripts/find-python.sh
+	@mkdir -p $(STAMPS)
+	@test -x $(BIN)/python || "$$(bash scripts/find-python.sh)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip<25"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	@touch $@
+
+$(SPACY_MODEL)/spinebot_fingerprint.json: $(STAMPS)/venv $(KNOWLEDGE) spinebot/nlp.py spinebot/knowledge.py
+	$(BIN)/python -m spinebot.nlp build $(SPACY_MODEL)
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(SPACY_MODEL)/spinebot_fingerprint.json $(TRAIN_INPUT)
+	$(BIN)/rasa train --fixed-model-name spinebot --out models
+	@touch $@
+
+run: install train
+	@bash scripts/run.sh
+
+test: install train
+	@bash scripts/test.sh
+
+bench: install train
+	$(BIN)/python -m spinebot.bench
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf build models results $(STAMPS)

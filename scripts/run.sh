@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the action server (5055) and the Rasa server (5005, REST and socket.io) and stops both on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+RASA_PORT="${RASA_PORT:-5005}"
+ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+
+for port in "$RASA_PORT" "$ACTIONS_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "Port $port is already in use: is SpineBot already running? Stop it first." >&2
+    exit 1
+  fi
+done
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping SpineBot..."
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+set -m  # each server in its own process group, so stopping takes its children too
+$BIN/rasa run actions --port "$ACTIONS_PORT" --actions actions &
+pids+=($!)
+$BIN/rasa run --model models/spinebot.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --cors "${SPINEBOT_CORS_ORIGIN:-*}" &
+pids+=($!)
+set +m
+
+echo "SpineBot is starting: REST at http://localhost:$RASA_PORT/webhooks/rest/webhook, socket.io at http://localhost:$RASA_PORT (Ctrl-C stops both)."
+wait -n "${pids[@]}"

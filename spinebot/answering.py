@@ -1,0 +1,170 @@
+"""From an understood message to the reply the patient sees.
+
+Two jobs, kept apart so each can be tested without Rasa running:
+- `resolve` decides which knowledge entry answers the message, using the predicted intent, the
+  subject named in the message and the subject of the conversation so far (follow-ups);
+- the `*_messages` functions build the reply, always carrying the reply contract: a `custom`
+  object with `kb_id` that the widget, feedback, analytics and tests rely on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from spinebot.clinic import ClinicSettings
+from spinebot.knowledge import Entry, KnowledgeBase
+
+FOLLOWUP_PREFIX = "followup_"
+FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+MAX_CLARIFY_OPTIONS = 3
+MIN_CLARIFY_CONFIDENCE = 0.05
+SOCKETIO_CHANNEL = "socketio"
+
+Message = Dict[str, Any]
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving one message: an entry, or candidates to ask about, or neither."""
+
+    entry: Optional[Entry] = None
+    candidates: List[Entry] = field(default_factory=list)
+
+    @property
+    def out_of_scope(self) -> bool:
+        return self.entry is None and not self.candidates
+
+
+def _first_subject(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+    for entity in entities or []:
+        if entity.get("entity") == "subject" and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def _unique(entries: Iterable[Optional[Entry]]) -> List[Entry]:
+    seen: Dict[str, Entry] = {}
+    for entry in entries:
+        if entry is not None:
+            seen.setdefault(entry.id, entry)
+    return list(seen.values())
+
+
+def _resolve_followup(
+    knowledge: KnowledgeBase, facet: str, subject: Optional[str], last_entry: Optional[Entry]
+) -> Resolution:
+    if facet == "more":
+        if last_entry is not None:
+            return Resolution(entry=knowledge[last_entry.related[0]]) if last_entry.related else Resolution()
+        overview = knowledge.for_followup(subject, "overview")
+        return Resolution(entry=overview) if overview else Resolution()
+    entry = knowledge.for_followup(subject, facet)
+    if entry is not None:
+        return Resolution(entry=entry)
+    # The subject is unknown or has no answer for this facet: ask, offering what we can answer.
+    same_subject = [e for e in knowledge if subject and e.subject == subject]
+    candidates = _unique(same_subject + knowledge.entries_with_facet(facet))
+    return Resolution(candidates=candidates[:MAX_CLARIFY_OPTIONS])
+
+
+def resolve(
+    knowledge: KnowledgeBase,
+    intent: Optional[str],
+    entities: Sequence[Dict[str, Any]] = (),
+    current_subject: Optional[str] = None,
+    last_kb_id: Optional[str] = None,
+    intent_ranking: Sequence[Dict[str, Any]] = (),
+) -> Resolution:
+    """Which entry answers this message, given the conversation so far."""
+    direct = knowledge.for_intent(intent)
+    if direct is not None:
+        return Resolution(entry=direct)
+    last_entry = knowledge.get(last_kb_id) if last_kb_id else None
+    if intent and intent.startswith(FOLLOWUP_PREFIX):
+        subject = _first_subject(entities) or current_subject
+        return _resolve_followup(knowledge, intent[len(FOLLOWUP_PREFIX):], subject, last_entry)
+    if intent == FALLBACK_INTENT:
+        return Resolution(candidates=clarify_candidates(knowledge, intent_ranking))
+    return Resolution()
+
+
+def clarify_candidates(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> List[Entry]:
+    """The two or three likeliest knowledge entries, best first, for a 'did you mean' question."""
+    ranked = [
+        knowledge.for_intent(item.get("name"))
+        for item in intent_ranking
+        if (item.get("confidence") or 0.0) >= MIN_CLARIFY_CONFIDENCE
+    ]
+    return _unique(ranked)[:MAX_CLARIFY_OPTIONS]
+
+
+def render_answer(entry: Entry, clinic: ClinicSettings) -> str:
+    """The answer's text with clinic facts filled in from the settings file."""
+    text = entry.answer
+    for name, value in clinic.placeholders().items():
+        text = text.replace("{" + name + "}", value)
+    return text.strip()
+
+
+def entry_button(entry: Entry) -> Dict[str, str]:
+    """A button that asks for an entry directly (its intent, at full confidence)."""
+    return {"title": entry.title, "payload": f"/{entry.intents[0]}"}
+
+
+def knowledge_contract(entry: Entry) -> Dict[str, Any]:
+    return {
+        "kb_id": entry.id,
+        "title": entry.title,
+        "sources": [source.as_contract() for source in entry.sources],
+        "related": list(entry.related),
+        "last_reviewed": entry.last_reviewed.isoformat(),
+    }
+
+
+def custom_message(contract: Dict[str, Any], channel: Optional[str]) -> Message:
+    """The reply contract shaped so that every channel's client receives `{"custom": contract}`.
+
+    REST wraps a custom payload P as `{"custom": P}` by itself. Rasa 3.6's socket.io channel instead
+    emits the payload's keys as keyword arguments of `emit`, so only `{"data": X}` gets through,
+    arriving as X: we send `{"data": {"custom": contract}}` there.
+    """
+    if channel == SOCKETIO_CHANNEL:
+        return {"json_message": {"data": {"custom": contract}}}
+    return {"json_message": contract}
+
+
+def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]) -> List[Message]:
+    """An answer, its source line, related questions as buttons, and the reply contract."""
+    messages: List[Message] = [{"text": f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_"}]
+    related = [knowledge[entry_id] for entry_id in entry.related]
+    if related:
+        messages.append({"text": "You might also want to know:", "buttons": [entry_button(e) for e in related]})
+    messages.append(custom_message(knowledge_contract(entry), channel))
+    return messages
+
+
+def clarify_messages(candidates: Sequence[Entry], channel: Optional[str]) -> List[Message]:
+    """Ask which of the likeliest entries the patient meant."""
+    contract = {"kb_id": None, "type": "clarify", "options": [entry.id for entry in candidates]}
+    return [
+        {
+            "text": "I'm not quite sure what you mean. Did you mean one of these? "
+            "If not, please try asking in a different way.",
+            "buttons": [entry_button(entry) for entry in candidates],
+        },
+        custom_message(contract, channel),
+    ]
+
+
+def out_of_scope_messages(clinic: ClinicSettings, channel: Optional[str]) -> List[Message]:
+    """Say kindly what the bot cannot help with, what it can, and who can."""
+    text = (
+        "Sorry, I can't help with that. I can only answer general questions about failed back "
+        "surgery, revision and laser spine surgery, pain-relief injections, rehabilitation and the "
+        f"clinic's therapies.\n\nFor anything else, please call {clinic.name} on {clinic.phone_text}, "
+        "or speak to your GP or NHS 111. In an emergency, call 999."
+    )
+    contract = {"kb_id": None, "type": "out_of_scope"}
+    return [{"text": text}, custom_message(contract, channel)]

@@ -1,0 +1,179 @@
+"""Clinic settings: name, address, telephone numbers and (when the clinic sets them) opening hours.
+
+These facts live in one file (`clinic.yml`) so that staff correct a phone number once and every
+answer follows. Opening hours are not in the source documents, so the assistant only speaks of
+"open now" or "closed now" when they have been filled in; it never guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+import yaml
+
+from spinebot import paths
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ClinicSettingsError(ValueError):
+    """The clinic settings file is malformed; the message names the field."""
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A published number, kept in E.164 for links and shown in the UK national format."""
+
+    e164: str
+    display: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ClinicSettings:
+    name: str
+    address: str
+    phone_numbers: Tuple[PhoneNumber, ...]
+    email: str = ""
+    timezone: str = "Europe/London"
+    opening_hours: Dict[str, Tuple[dt.time, dt.time]] = field(default_factory=dict)
+    holidays: Tuple[dt.date, ...] = ()
+
+    @property
+    def hours_known(self) -> bool:
+        return bool(self.opening_hours)
+
+    @property
+    def phone_text(self) -> str:
+        """Numbers as a patient reads them in a sentence."""
+        parts = [f"{phone.display} ({phone.label})" if phone.label else phone.display for phone in self.phone_numbers]
+        if len(parts) == 1:
+            return parts[0]
+        return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+    def is_open(self, moment: dt.datetime) -> Optional[bool]:
+        """Whether the clinic is open at `moment`, or None when the hours have not been set."""
+        if not self.hours_known:
+            return None
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        if local.date() in self.holidays:
+            return False
+        hours = self.opening_hours.get(WEEKDAYS[local.weekday()])
+        return bool(hours) and hours[0] <= local.time() < hours[1]
+
+    def next_opening(self, moment: dt.datetime) -> Optional[dt.datetime]:
+        """When the clinic next opens after `moment` (local time), or None if unknown."""
+        if not self.hours_known:
+            return None
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        for days_ahead in range(0, 15):
+            day = local.date() + dt.timedelta(days=days_ahead)
+            hours = self.opening_hours.get(WEEKDAYS[day.weekday()])
+            if not hours or day in self.holidays:
+                continue
+            opening = dt.datetime.combine(day, hours[0], tzinfo=zone)
+            if opening > local:
+                return opening
+        return None
+
+    def opening_hours_sentence(self) -> str:
+        """A sentence giving the hours, or an honest note that they are not listed here."""
+        if not self.hours_known:
+            return "I don't have the clinic's opening hours, so please call to check when the team is available."
+        parts = [
+            f"{day.capitalize()} {start:%H:%M}-{end:%H:%M}"
+            for day in WEEKDAYS
+            if (hours := self.opening_hours.get(day)) and (start := hours[0]) and (end := hours[1])
+        ]
+        return "Opening hours: " + ", ".join(parts) + "."
+
+    def placeholders(self) -> Dict[str, str]:
+        """Values that knowledge answers may use as {placeholders}."""
+        return {
+            "clinic_name": self.name,
+            "address": self.address,
+            "phone_numbers": self.phone_text,
+            "opening_hours_sentence": self.opening_hours_sentence(),
+        }
+
+
+def _parse_phone(raw: object, index: int) -> PhoneNumber:
+    if isinstance(raw, str):
+        raw = {"number": raw}
+    if not isinstance(raw, dict) or not isinstance(raw.get("number"), str):
+        raise ClinicSettingsError(f"phone_numbers[{index}]: needs a `number`")
+    try:
+        parsed = phonenumbers.parse(raw["number"], "GB")
+    except phonenumbers.NumberParseException as error:
+        raise ClinicSettingsError(f"phone_numbers[{index}]: {error}") from error
+    if not phonenumbers.is_valid_number(parsed):
+        raise ClinicSettingsError(f"phone_numbers[{index}]: '{raw['number']}' is not a valid number")
+    return PhoneNumber(
+        e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+        display=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL),
+        label=str(raw.get("label", "")),
+    )
+
+
+def _parse_hours(raw: object) -> Dict[str, Tuple[dt.time, dt.time]]:
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise ClinicSettingsError("opening_hours: must map weekdays to 'HH:MM-HH:MM'")
+    hours = {}
+    for day, span in raw.items():
+        if str(day).lower() not in WEEKDAYS:
+            raise ClinicSettingsError(f"opening_hours.{day}: not a weekday")
+        try:
+            start_text, end_text = str(span).split("-")
+            start, end = dt.time.fromisoformat(start_text.strip()), dt.time.fromisoformat(end_text.strip())
+        except ValueError as error:
+            raise ClinicSettingsError(f"opening_hours.{day}: '{span}' is not 'HH:MM-HH:MM'") from error
+        if start >= end:
+            raise ClinicSettingsError(f"opening_hours.{day}: opens after it closes")
+        hours[str(day).lower()] = (start, end)
+    return hours
+
+
+def load_clinic_settings(path: Optional[Path] = None) -> ClinicSettings:
+    """Read and validate the clinic settings file."""
+    path = Path(path or paths.CLINIC_FILE)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for name in ("name", "address", "phone_numbers"):
+        if not data.get(name):
+            raise ClinicSettingsError(f"{path.name}: `{name}` is required")
+    timezone = str(data.get("timezone") or "Europe/London")
+    try:
+        ZoneInfo(timezone)
+    except Exception as error:  # zoneinfo raises several types for bad keys
+        raise ClinicSettingsError(f"{path.name}: timezone '{timezone}' is unknown") from error
+    holidays = tuple(
+        day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) for day in data.get("holidays") or []
+    )
+    return ClinicSettings(
+        name=str(data["name"]),
+        address=str(data["address"]),
+        phone_numbers=tuple(_parse_phone(raw, index) for index, raw in enumerate(data["phone_numbers"])),
+        email=str(data.get("email") or ""),
+        timezone=timezone,
+        opening_hours=_parse_hours(data.get("opening_hours")),
+        holidays=holidays,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_clinic_settings() -> ClinicSettings:
+    """The project's clinic settings, read once per process."""
+    return load_clinic_settings(paths.CLINIC_FILE)
+
+
+def phone_lines(settings: ClinicSettings) -> List[str]:
+    """One line per number, for replies that list them."""
+    return [f"{phone.display}" + (f" ({phone.label})" if phone.label else "") for phone in settings.phone_numbers]

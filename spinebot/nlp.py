@@ -1,0 +1,102 @@
+"""The project's own spaCy pipeline, built at install time (no pretrained model can be downloaded).
+
+Blank English gives tokens; the lookup lemmatizer (tables from `spacy-lookups-data`) gives lemmas,
+so "injections" and "injection" or "wiped" and "wipe" match the same patterns; an entity ruler tags
+the subject terms of the knowledge base as `SUBJECT` entities whose `ent_id_` is the subject id.
+Rasa's `SpacyNLP` loads the saved folder.
+
+    python -m spinebot.nlp build [OUTPUT_DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import spacy
+from spacy.language import Language
+
+from spinebot import paths
+from spinebot.knowledge import KnowledgeBase, all_terms, load_knowledge_base
+
+SUBJECT_LABEL = "SUBJECT"
+FINGERPRINT_FILE = "spinebot_fingerprint.json"
+
+
+def blank_pipeline() -> Language:
+    """Blank English with a lookup lemmatizer, initialised so that lemmas exist for later components."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    # initialize() loads the lookup tables; phrase patterns added afterwards run the pipeline
+    # and would fail with E1004 before it.
+    nlp.initialize()
+    return nlp
+
+
+def subject_patterns(nlp: Language, terms: Iterable[Tuple[str, str]]) -> List[Dict]:
+    """Lemma-based token patterns, so plural and inflected forms of a term match too."""
+    patterns = []
+    for subject, term in terms:
+        doc = nlp(term)
+        # Match the lower-cased surface form or the lemma ("injections" -> "injection").
+        tokens = [
+            {"LOWER": {"IN": sorted({token.lower_, token.lemma_.lower()})}} if token.is_alpha else {"LOWER": token.lower_}
+            for token in doc
+        ]
+        patterns.append({"label": SUBJECT_LABEL, "pattern": tokens, "id": subject})
+    return patterns
+
+
+def build_pipeline(knowledge: KnowledgeBase) -> Language:
+    """The full pipeline: tokens, lemmas and knowledge-base subject entities."""
+    nlp = blank_pipeline()
+    patterns = subject_patterns(nlp, all_terms(knowledge))  # before the ruler exists: no W036 warnings
+    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler.add_patterns(patterns)
+    nlp.meta["name"] = "spinebot_en"
+    nlp.meta["description"] = "SpineBot's own pipeline: blank English, lookup lemmas, knowledge-base subject terms"
+    return nlp
+
+
+def knowledge_fingerprint(knowledge: KnowledgeBase) -> str:
+    """A hash of everything the pipeline is built from, to rebuild only when it changed."""
+    material = json.dumps(sorted(all_terms(knowledge)), ensure_ascii=False) + spacy.__version__
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def is_up_to_date(output: Path, knowledge: KnowledgeBase) -> bool:
+    stamp = output / FINGERPRINT_FILE
+    if not stamp.exists():
+        return False
+    return json.loads(stamp.read_text()).get("fingerprint") == knowledge_fingerprint(knowledge)
+
+
+def build_and_save(output: Optional[Path] = None, force: bool = False) -> Path:
+    """Build the pipeline to `output` unless an identical one is already there."""
+    output = Path(output or paths.SPACY_MODEL_DIR)
+    knowledge = load_knowledge_base()
+    if not force and is_up_to_date(output, knowledge):
+        print(f"spaCy pipeline up to date: {output}")
+        return output
+    nlp = build_pipeline(knowledge)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(output)
+    (output / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": knowledge_fingerprint(knowledge)}))
+    print(f"spaCy pipeline built: {output} ({len(nlp.get_pipe('entity_ruler'))} subject patterns)")
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("output", nargs="?", type=Path, default=None)
+    parser.add_argument("--force", action="store_true")
+    args = parser.parse_args()
+    build_and_save(args.output, force=args.force)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Where the project's files live, overridable through environment variables.
+
+Everything is resolved from the project root so that the bot behaves the same whether it is
+started by `make run`, by `rasa run` from the root, or by the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = Path(os.environ.get("SPINEBOT_KNOWLEDGE_DIR", PROJECT_ROOT / "knowledge"))
+CLINIC_FILE = Path(os.environ.get("SPINEBOT_CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
+DATA_DIR = Path(os.environ.get("SPINEBOT_DATA_DIR", PROJECT_ROOT / "var"))
+SPACY_MODEL_DIR = PROJECT_ROOT / "build" / "spacy_en_spinebot"
+SAFETY_PATTERNS_FILE = PROJECT_ROOT / "knowledge" / "safety" / "patterns.yml"
