@@ -62,9 +62,11 @@ class ActionClarify(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
-        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
-        candidates = answering.clarify_candidates(knowledge, ranking)
-        if candidates:
+        latest = tracker.latest_message or {}
+        candidates = answering.clarify_candidates(knowledge, latest.get("intent_ranking") or [])
+        if not (latest.get("text") or "").strip():
+            _send(dispatcher, answering.empty_message_messages(_channel(tracker)))
+        elif candidates:
             _send(dispatcher, answering.clarify_messages(candidates, _channel(tracker)))
         else:
             _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker)))

@@ -108,6 +108,13 @@ def render_answer(entry: Entry, clinic: ClinicSettings) -> str:
     return text.strip()
 
 
+def one_bubble(text: str) -> str:
+    """Keep a reply in one chat message: Rasa's REST and socket.io channels split text at blank lines."""
+    while "\n\n" in text:
+        text = text.replace("\n\n", "\n")
+    return text
+
+
 def entry_button(entry: Entry) -> Dict[str, str]:
     """A button that asks for an entry directly (its intent, at full confidence)."""
     return {"title": entry.title, "payload": f"/{entry.intents[0]}"}
@@ -137,7 +144,7 @@ def custom_message(contract: Dict[str, Any], channel: Optional[str]) -> Message:
 
 def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]) -> List[Message]:
     """An answer, its source line, related questions as buttons, and the reply contract."""
-    messages: List[Message] = [{"text": f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_"}]
+    messages: List[Message] = [{"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")}]
     related = [knowledge[entry_id] for entry_id in entry.related]
     if related:
         messages.append({"text": "You might also want to know:", "buttons": [entry_button(e) for e in related]})
@@ -167,4 +174,11 @@ def out_of_scope_messages(clinic: ClinicSettings, channel: Optional[str]) -> Lis
         "or speak to your GP or NHS 111. In an emergency, call 999."
     )
     contract = {"kb_id": None, "type": "out_of_scope"}
+    return [{"text": one_bubble(text)}, custom_message(contract, channel)]
+
+
+def empty_message_messages(channel: Optional[str]) -> List[Message]:
+    """A blank message: say so, without guessing at a question."""
+    contract = {"kb_id": None, "type": "clarify", "options": []}
+    text = "Your message seems to be empty. What would you like to know? You can ask in your own words."
     return [{"text": text}, custom_message(contract, channel)]

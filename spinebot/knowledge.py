@@ -163,7 +163,8 @@ def plain_text(answer: str) -> str:
     for line in answer.splitlines():
         line = LIST_ITEM.sub("", line.replace("**", "")).strip()
         if line:
-            sentences.append(line if line[-1] in ".!?:" else line + ".")
+            # A list's lead-in ("Injections have some limits:") is read as a sentence of its own.
+            sentences.append(line if line[-1] in ".!?" else line.rstrip(":") + ".")
     return " ".join(sentences)
 
 

@@ -14,10 +14,12 @@ import argparse
 import hashlib
 import json
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import spacy
 from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from spinebot import paths
 from spinebot.knowledge import KnowledgeBase, all_terms, load_knowledge_base
@@ -36,24 +38,42 @@ def blank_pipeline() -> Language:
     return nlp
 
 
+def term_pattern(nlp: Language, term: str) -> List[Dict]:
+    """A token pattern matching `term` in any case, by surface form or lemma ("injections")."""
+    doc = nlp.get_pipe("lemmatizer")(nlp.make_doc(term))
+    return [
+        {"LOWER": {"IN": sorted({token.lower_, token.lemma_.lower()})}} if token.is_alpha else {"LOWER": token.lower_}
+        for token in doc
+    ]
+
+
 def subject_patterns(nlp: Language, terms: Iterable[Tuple[str, str]]) -> List[Dict]:
-    """Lemma-based token patterns, so plural and inflected forms of a term match too."""
-    patterns = []
-    for subject, term in terms:
-        doc = nlp(term)
-        # Match the lower-cased surface form or the lemma ("injections" -> "injection").
-        tokens = [
-            {"LOWER": {"IN": sorted({token.lower_, token.lemma_.lower()})}} if token.is_alpha else {"LOWER": token.lower_}
-            for token in doc
-        ]
-        patterns.append({"label": SUBJECT_LABEL, "pattern": tokens, "id": subject})
-    return patterns
+    """Entity-ruler patterns: each term labelled SUBJECT, with the subject id as the pattern id."""
+    return [{"label": SUBJECT_LABEL, "pattern": term_pattern(nlp, term), "id": subject} for subject, term in terms]
+
+
+def term_matcher(nlp: Language, terms_by_label: Mapping[str, Iterable[str]]) -> Matcher:
+    """A spaCy Matcher finding each label's terms as whole words, in any case or inflection."""
+    matcher = Matcher(nlp.vocab)
+    for label, terms in terms_by_label.items():
+        patterns = [term_pattern(nlp, term) for term in terms]
+        if patterns:
+            matcher.add(label, patterns)
+    return matcher
+
+
+def matched_terms(matcher: Matcher, doc: Doc) -> Dict[str, List[str]]:
+    """The words of `doc` each label matched, for decisions that must be explainable."""
+    found: Dict[str, List[str]] = {}
+    for match_id, start, end in matcher(doc):
+        found.setdefault(doc.vocab.strings[match_id], []).append(doc[start:end].text)
+    return found
 
 
 def build_pipeline(knowledge: KnowledgeBase) -> Language:
     """The full pipeline: tokens, lemmas and knowledge-base subject entities."""
     nlp = blank_pipeline()
-    patterns = subject_patterns(nlp, all_terms(knowledge))  # before the ruler exists: no W036 warnings
+    patterns = subject_patterns(nlp, all_terms(knowledge))
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
     ruler.add_patterns(patterns)
     nlp.meta["name"] = "spinebot_en"

@@ -13,14 +13,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot.nlp import SUBJECT_LABEL
+from spinebot.scope import scope_checker_for
 
 SUBJECT_ENTITY = "subject"
 
@@ -75,3 +77,77 @@ class SubjectEntityExtractor(GraphComponent, EntityExtractorMixin):
     def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
         # Training examples carry no subject annotations; nothing to learn, nothing to add.
         return training_data
+
+
+# Intents that carry no question about a subject: a foreign word in "thanks, bye" changes nothing.
+CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thanks", "restart", "out_of_scope"})
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+
+
+def override_intent(message: Message, intent_name: str, reason: Dict[Text, Any], key: Text) -> None:
+    """Replace the predicted intent, keeping the classifier's ranking below it and saying why."""
+    ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != intent_name]
+    chosen = {"name": intent_name, "confidence": 1.0}
+    message.set(INTENT, chosen, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [chosen] + ranking, add_to_output=True)
+    message.set(key, reason, add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class ScopeGuard(GraphComponent):
+    """Marks a message out of scope when it names another topic and nothing spine-specific.
+
+    Placed after the classifiers, so its verdict holds whatever the model predicted; the words
+    that decided it travel with the message (`scope`) for staff review.
+    """
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ScopeGuard":
+        return cls()
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        checker = scope_checker_for(model.model)
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            intent = (message.get(INTENT) or {}).get("name")
+            if doc is None or intent in CONVERSATION_INTENTS:
+                continue
+            verdict = checker.check(doc)
+            if verdict.out_of_scope:
+                reason = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
+                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
+        return messages
+
+    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
+    """Rasa's LogisticRegressionClassifier, except that a message with no features (empty or
+    whitespace-only text) gets no intent instead of crashing the whole NLU graph (scikit-learn
+    rejects a 0-feature row). The FallbackClassifier then turns "no intent" into nlu_fallback."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        with_features = []
+        for message in messages:
+            if message.get_sparse_features(attribute=TEXT)[1] is not None:
+                with_features.append(message)
+            else:
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if with_features:
+            super().process(with_features)
+        return messages

@@ -1,0 +1,74 @@
+"""Is a message about the spine clinic's subjects at all?
+
+A statistical classifier trained on spine questions maps "What are the treatments for heart
+failure?" onto the nearest spine answer with high confidence. This deterministic check reads the
+words of the message (knowledge/scope/topics.yml plus the knowledge base's subject terms): a
+message that names another area of medicine, or another subject altogether, and nothing specific
+to the spine, is out of scope, whatever the classifier thought.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from spinebot import paths
+from spinebot.knowledge import KnowledgeBase, default_knowledge_base
+from spinebot.nlp import matched_terms, term_matcher
+
+SCOPE_FILE = paths.PROJECT_ROOT / "knowledge" / "scope" / "topics.yml"
+SPINE, FOREIGN = "SPINE", "FOREIGN"
+
+
+@dataclass(frozen=True)
+class ScopeVerdict:
+    """What the message names: spine-specific words and words of other topics."""
+
+    spine_words: Sequence[str]
+    foreign_words: Sequence[str]
+
+    @property
+    def out_of_scope(self) -> bool:
+        return bool(self.foreign_words) and not self.spine_words
+
+
+@dataclass(frozen=True)
+class ScopeTerms:
+    spine: List[str]
+    foreign: List[str]
+
+
+def load_scope_terms(path: Optional[Path] = None, knowledge: Optional[KnowledgeBase] = None) -> ScopeTerms:
+    """Spine-specific words (the file's and the knowledge base's, minus generic ones) and foreign topics."""
+    data = yaml.safe_load(Path(path or SCOPE_FILE).read_text(encoding="utf-8")) or {}
+    knowledge = knowledge or default_knowledge_base()
+    generic = {term.lower() for term in data.get("generic_terms") or []}
+    spine = list(data.get("spine_terms") or [])
+    spine += [term for _, terms in knowledge.subject_terms().items() for term in terms if term.lower() not in generic]
+    foreign = list(data.get("out_of_scope_topics") or [])
+    if not spine or not foreign:
+        raise ValueError(f"{SCOPE_FILE.name}: needs spine_terms and out_of_scope_topics")
+    return ScopeTerms(spine=sorted(set(spine)), foreign=sorted(set(foreign)))
+
+
+class ScopeChecker:
+    """Matches a message's words against the scope lists with the project's spaCy pipeline."""
+
+    def __init__(self, nlp: Language, terms: ScopeTerms) -> None:
+        self._matcher: Matcher = term_matcher(nlp, {SPINE: terms.spine, FOREIGN: terms.foreign})
+
+    def check(self, doc: Doc) -> ScopeVerdict:
+        found: Dict[str, List[str]] = matched_terms(self._matcher, doc)
+        return ScopeVerdict(spine_words=tuple(found.get(SPINE, ())), foreign_words=tuple(found.get(FOREIGN, ())))
+
+
+@lru_cache(maxsize=4)
+def scope_checker_for(nlp: Language) -> ScopeChecker:
+    return ScopeChecker(nlp, load_scope_terms())

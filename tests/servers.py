@@ -1,0 +1,96 @@
+"""Start and stop the real action server and Rasa server for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+import requests
+
+from spinebot import paths
+
+BIN = paths.PROJECT_ROOT / ".venv" / "bin"
+MODEL = paths.PROJECT_ROOT / "models" / "spinebot.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early ({process.returncode}); log:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not up after {timeout}s; log:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server and its children by process group, escalating to SIGKILL."""
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> Iterator[Dict[str, str]]:
+    """Action server and Rasa server on free ports, with a database of their own under `workdir`."""
+    actions_port, rasa_port = free_port(), free_port()
+    assert port_is_free(actions_port) and port_is_free(rasa_port)
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        (paths.PROJECT_ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
+    )
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+               SPINEBOT_DATA_DIR=str(workdir / "var"), **(env_extra or {}))
+    if not (env_extra or {}).get("SPINEBOT_DATABASE_URL"):
+        env.pop("SPINEBOT_DATABASE_URL", None)
+    logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
+    processes = []
+    try:
+        processes.append(subprocess.Popen(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True))
+        processes.append(subprocess.Popen(
+            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+             "--credentials", str(paths.PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
+             "--cors", "*"],
+            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
+            start_new_session=True))
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes[0], logs["actions"])
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/", processes[1], logs["rasa"])
+        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "actions": f"http://127.0.0.1:{actions_port}",
+               "db": str(workdir / "var" / "spinebot.db"), "rasa_log": str(logs["rasa"]),
+               "actions_port": str(actions_port), "rasa_port": str(rasa_port)}
+    finally:
+        for process in reversed(processes):
+            stop(process)

@@ -1,0 +1,80 @@
+"""The custom actions, run as the action server runs them: on real rasa_sdk trackers."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import ActionAnswer, ActionClarify, ActionOutOfScope
+
+
+def tracker(intent: str, text: str = "", slots: Optional[Dict[str, Any]] = None, entities: List = (),
+            ranking: List = (), channel: str = "rest") -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": list(entities),
+        "intent_ranking": list(ranking) or [{"name": intent, "confidence": 0.9}],
+    }
+    events = [{"event": "user", "text": text, "parse_data": message, "input_channel": channel}]
+    return Tracker("patient-1", slots or {}, message, events, False, None, {}, "action_listen")
+
+
+def run(action, tr: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tr, {})
+    return dispatcher.messages, events
+
+
+def contract(messages) -> Dict[str, Any]:
+    customs = [m["custom"] for m in messages if m.get("custom")]
+    assert len(customs) == 1, messages
+    return customs[0]
+
+
+def test_answer_sends_entry_and_sets_subject():
+    messages, events = run(ActionAnswer(), tracker("laser_surgery_overview", "what is laser spine surgery"))
+    assert contract(messages)["kb_id"] == "laser_surgery_overview"
+    assert "small cut" in messages[0]["text"]
+    assert {"event": "slot", "name": "subject", "value": "laser_surgery", "timestamp": None} in events
+
+
+def test_followup_answers_against_the_subject_slot():
+    tr = tracker("followup_how_done", "how is it done?", slots={"subject": "laser_surgery", "last_kb_id": "laser_surgery_overview"})
+    messages, _ = run(ActionAnswer(), tr)
+    assert contract(messages)["kb_id"] == "laser_surgery_procedure"
+
+
+def test_downsides_of_injections():
+    tr = tracker("followup_downsides", "what are the downsides?", slots={"subject": "injections"})
+    messages, _ = run(ActionAnswer(), tr)
+    assert contract(messages)["kb_id"] == "injections_limitations"
+
+
+def test_socketio_channel_gets_the_data_shape():
+    messages, _ = run(ActionAnswer(), tracker("idd_therapy", "idd?", channel="socketio"))
+    customs = [m["custom"] for m in messages if m.get("custom")]
+    assert customs[0] == {"data": {"custom": customs[0]["data"]["custom"]}}
+    assert customs[0]["data"]["custom"]["kb_id"] == "idd_therapy"
+
+
+def test_clarify_offers_buttons_from_the_ranking():
+    ranking = [{"name": "nlu_fallback", "confidence": 1}, {"name": "scar_tissue", "confidence": 0.25},
+               {"name": "fbss_causes", "confidence": 0.2}]
+    messages, _ = run(ActionClarify(), tracker("nlu_fallback", "scar thing?", ranking=ranking))
+    assert contract(messages) == {"kb_id": None, "type": "clarify", "options": ["scar_tissue", "fbss_causes"]}
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/scar_tissue", "/fbss_causes"]
+
+
+def test_clarify_with_nothing_likely_is_out_of_scope():
+    ranking = [{"name": "nlu_fallback", "confidence": 1}, {"name": "greet", "confidence": 0.3}]
+    messages, _ = run(ActionClarify(), tracker("nlu_fallback", "zzz", ranking=ranking))
+    assert contract(messages)["type"] == "out_of_scope"
+
+
+def test_out_of_scope_is_kind_and_offers_the_clinic():
+    messages, _ = run(ActionOutOfScope(), tracker("out_of_scope", "best pizza in town?"))
+    assert contract(messages) == {"kb_id": None, "type": "out_of_scope"}
+    assert "Sorry" in messages[0]["text"] and "020 3369 8747" in messages[0]["text"]

@@ -1,0 +1,79 @@
+"""Resolution of questions and follow-ups, and the reply contract, without Rasa running."""
+
+from __future__ import annotations
+
+from spinebot.answering import clarify_messages, knowledge_messages, out_of_scope_messages, resolve
+
+
+def subject(value):
+    return [{"entity": "subject", "value": value}]
+
+
+def test_knowledge_intent_resolves_to_its_entry(knowledge):
+    assert resolve(knowledge, "laser_surgery_overview").entry.id == "laser_surgery_overview"
+
+
+def test_followup_uses_the_current_subject(knowledge):
+    assert resolve(knowledge, "followup_how_done", current_subject="laser_surgery").entry.id == "laser_surgery_procedure"
+    assert resolve(knowledge, "followup_downsides", current_subject="injections").entry.id == "injections_limitations"
+    assert resolve(knowledge, "followup_recovery", current_subject="revision_surgery").entry.id == "rehab_after_revision"
+
+
+def test_subject_named_in_the_message_beats_the_conversation_subject(knowledge):
+    resolution = resolve(knowledge, "followup_how_done", entities=subject("laser_surgery"), current_subject="injections")
+    assert resolution.entry.id == "laser_surgery_procedure"
+
+
+def test_followup_without_subject_asks_instead_of_guessing(knowledge):
+    resolution = resolve(knowledge, "followup_how_done")
+    assert resolution.entry is None
+    assert 1 < len(resolution.candidates) <= 3
+
+
+def test_tell_me_more_moves_to_the_first_related_entry(knowledge):
+    resolution = resolve(knowledge, "followup_more", last_kb_id="laser_surgery_overview")
+    assert resolution.entry.id == knowledge["laser_surgery_overview"].related[0]
+
+
+def test_fallback_offers_the_likeliest_knowledge_entries(knowledge):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 1.0},
+        {"name": "scar_tissue", "confidence": 0.28},
+        {"name": "greet", "confidence": 0.2},
+        {"name": "when_surgery_failed", "confidence": 0.21},
+        {"name": "costs", "confidence": 0.01},
+    ]
+    resolution = resolve(knowledge, "nlu_fallback", intent_ranking=ranking)
+    assert [entry.id for entry in resolution.candidates] == ["scar_tissue", "when_surgery_failed"]
+
+
+def test_unknown_intent_is_out_of_scope(knowledge):
+    assert resolve(knowledge, "out_of_scope").out_of_scope
+
+
+def test_knowledge_reply_carries_text_source_buttons_and_contract(knowledge, clinic):
+    entry = knowledge["laser_surgery_procedure"]
+    messages = knowledge_messages(entry, knowledge, clinic, channel="rest")
+    assert "microscope" in messages[0]["text"] and "Source: Revision Spine Surgery" in messages[0]["text"]
+    assert [b["payload"] for b in messages[1]["buttons"]] == [f"/{r}" for r in entry.related]
+    contract = messages[-1]["json_message"]
+    assert contract["kb_id"] == "laser_surgery_procedure"
+    assert contract["title"] == entry.title
+    assert contract["related"] == list(entry.related)
+    assert contract["sources"][0]["file"] == "000_04c1906839aefdb1.txt"
+
+
+def test_socketio_contract_is_shaped_to_arrive_as_custom(knowledge, clinic):
+    entry = knowledge["idd_therapy"]
+    rest = knowledge_messages(entry, knowledge, clinic, channel="rest")[-1]["json_message"]
+    socket = knowledge_messages(entry, knowledge, clinic, channel="socketio")[-1]["json_message"]
+    assert socket == {"data": {"custom": rest}}
+
+
+def test_clarify_and_out_of_scope_contracts(knowledge, clinic):
+    clarify = clarify_messages([knowledge["scar_tissue"], knowledge["costs"]], channel="rest")
+    assert clarify[-1]["json_message"]["kb_id"] is None and clarify[-1]["json_message"]["type"] == "clarify"
+    assert len(clarify[0]["buttons"]) == 2
+    oos = out_of_scope_messages(clinic, channel="rest")
+    assert oos[-1]["json_message"] == {"kb_id": None, "type": "out_of_scope"}
+    assert "020 3369 8747" in oos[0]["text"] and "999" in oos[0]["text"]

@@ -1,0 +1,107 @@
+"""End to end: the real action server and Rasa server, a conversation over REST and socket.io."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from typing import Any, Dict, List
+
+import pytest
+import requests
+import socketio
+
+from tests.servers import running_bot
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory):
+    with running_bot(tmp_path_factory.mktemp("e2e")) as urls:
+        yield urls
+
+
+def say(bot, sender: str, text: str) -> List[Dict[str, Any]]:
+    response = requests.post(f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def contract(replies) -> Dict[str, Any]:
+    customs = [reply["custom"] for reply in replies if "custom" in reply]
+    assert len(customs) == 1, replies
+    return customs[0]
+
+
+def test_greeting_says_what_it_does_and_999(bot):
+    replies = say(bot, "greeter", "hello")
+    assert "general information, not medical advice" in replies[0]["text"] and "999" in replies[0]["text"]
+
+
+def test_newcomer_question_gets_a_cited_answer(bot):
+    replies = say(bot, "newcomer", "how is laser spine surgery done?")
+    assert contract(replies)["kb_id"] == "laser_surgery_procedure"
+    assert "microscope" in replies[0]["text"] and "Source:" in replies[0]["text"]
+    assert any(reply.get("buttons") for reply in replies)
+
+
+def test_follow_ups_resolve_against_the_subject(bot):
+    sender = f"followups-{uuid.uuid4()}"
+    assert contract(say(bot, sender, "what is laser spine surgery?"))["kb_id"] == "laser_surgery_overview"
+    assert contract(say(bot, sender, "how is it done?"))["kb_id"] == "laser_surgery_procedure"
+    assert contract(say(bot, sender, "what are injections for?"))["kb_id"] == "injections_overview"
+    assert contract(say(bot, sender, "what are the downsides?"))["kb_id"] == "injections_limitations"
+
+
+def test_out_of_scope_and_clicked_button(bot):
+    assert contract(say(bot, "oos", "what are the treatments for kidney stones?")) == {"kb_id": None, "type": "out_of_scope"}
+    assert contract(say(bot, "oos", "/costs"))["kb_id"] == "costs"
+
+
+@pytest.mark.parametrize("text", ["", " ", "😀😀😀", "<script>alert(1)</script>", "¿Dónde está la clínica?", "x" * 20000])
+def test_odd_input_gets_a_polite_reply(bot, text):
+    replies = say(bot, f"odd-{uuid.uuid4()}", text)
+    assert replies and all("text" in reply or "custom" in reply for reply in replies)
+
+
+def test_malformed_request_is_rejected_not_crashing(bot):
+    response = requests.post(f"{bot['rasa']}/webhooks/rest/webhook", data="not json", timeout=30)
+    assert response.status_code in (400, 500)
+    assert say(bot, "after-bad-request", "hello")  # the server is still there
+
+
+def test_conversation_is_stored_in_sqlite(bot):
+    sender = f"stored-{uuid.uuid4()}"
+    say(bot, sender, "what is IDD therapy?")
+    with sqlite3.connect(bot["db"]) as db:
+        rows = db.execute("SELECT type_name FROM events WHERE sender_id = ?", (sender,)).fetchall()
+    assert ("user",) in rows and ("bot",) in rows
+
+
+def test_socketio_client_receives_the_same_contract(bot):
+    rest_contract = contract(say(bot, "rest-twin", "what is IDD therapy?"))
+    client = socketio.Client(reconnection=False)
+    received: List[Dict[str, Any]] = []
+    done = threading.Event()
+    session_id = str(uuid.uuid4())
+
+    @client.on("bot_uttered")
+    def on_bot(data):
+        received.append(data)
+        if isinstance(data, dict) and "custom" in data:
+            done.set()
+
+    confirmed = threading.Event()
+    client.on("session_confirm", lambda *_: confirmed.set())
+    client.connect(bot["rasa"], transports=["websocket"], socketio_path="/socket.io")
+    try:
+        client.emit("session_request", {"session_id": session_id})
+        assert confirmed.wait(20)
+        client.emit("user_uttered", {"message": "what is IDD therapy?", "session_id": session_id})
+        assert done.wait(60), f"no custom payload over socket.io; got {received}"
+    finally:
+        client.disconnect()
+    socket_contract = [data["custom"] for data in received if "custom" in data][0]
+    assert socket_contract == rest_contract
+    assert any("text" in data and "Source:" in data["text"] for data in received)

@@ -1,0 +1,153 @@
+"""Every knowledge entry is valid, cited, linked, readable and reachable."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import report
+import textstat
+import yaml
+
+from spinebot import paths
+from spinebot.answering import render_answer
+from spinebot.knowledge import KnowledgeError, load_knowledge_base, plain_text
+
+CONTRACT_IDS = """
+fbss_overview fbss_causes fbss_symptoms surgery_success_rates scar_tissue when_surgery_failed
+fbss_treatment_options recurrence_after_surgery revision_surgery_overview laser_surgery_overview
+laser_surgery_procedure revision_procedures pain_management_overview patient_pathway
+injections_overview injections_limitations coping_strategies rehab_after_revision rehab_importance
+return_to_work idd_therapy clinic_therapies physiotherapy clinic_contact booking costs personal_advice
+""".split()
+
+# Flesch-Kincaid grade limits, justified in the README ("Reading level").
+MAX_GRADE = 10.0
+MAX_MEAN_GRADE = 8.0
+CONVERSATION_INTENTS = {"greet", "goodbye", "thanks", "bot_challenge", "restart", "out_of_scope"}
+MIN_EXAMPLES = 15
+
+
+def nlu_examples() -> dict:
+    data = yaml.safe_load((paths.PROJECT_ROOT / "data" / "nlu.yml").read_text())
+    return {block["intent"]: [l[2:] for l in block["examples"].splitlines() if l.startswith("- ")] for block in data["nlu"]}
+
+
+def test_every_contract_id_exists(knowledge):
+    missing = [entry_id for entry_id in CONTRACT_IDS if entry_id not in knowledge]
+    assert not missing, f"entries missing from knowledge/: {missing}"
+
+
+def test_related_links_resolve_and_offer_follow_ups(knowledge):
+    for entry in knowledge:
+        assert entry.related, f"{entry.id} offers no related entries"
+        assert all(related in knowledge for related in entry.related)
+
+
+def test_sources_name_real_documents(knowledge, shared_dir):
+    titles = (shared_dir / "sources" / "README.md").read_text()
+    for source in knowledge.sources.values():
+        if source.file:
+            document = shared_dir / "sources" / source.file
+            assert document.is_file(), f"{source.key}: {source.file} is not in ../shared/sources/"
+            assert source.title in titles or source.title.split(" (")[0] in document.read_text()
+        else:
+            assert source.url and source.url.startswith("https://"), f"{source.key} needs a file or an https url"
+
+
+def test_answers_are_not_copied_from_the_sources(knowledge, shared_dir):
+    """Facts carry over, sentences do not: no run of 8 words may appear in a source document."""
+    source_text = " ".join(p.read_text().lower() for p in (shared_dir / "sources").glob("*.txt"))
+    source_words = re.findall(r"[a-z']+", source_text)
+    source_runs = {" ".join(source_words[i:i + 8]) for i in range(len(source_words) - 7)}
+    for entry in knowledge:
+        words = re.findall(r"[a-z']+", plain_text(entry.answer).lower())
+        copied = [" ".join(words[i:i + 8]) for i in range(len(words) - 7) if " ".join(words[i:i + 8]) in source_runs]
+        assert not copied, f"{entry.id} copies the source: {copied[0]!r}"
+
+
+def test_reading_level(knowledge, clinic):
+    grades = {}
+    for entry in knowledge:
+        grades[entry.id] = textstat.flesch_kincaid_grade(plain_text(render_answer(entry, clinic)))
+    too_hard = {entry_id: round(grade, 1) for entry_id, grade in grades.items() if grade > MAX_GRADE}
+    mean = sum(grades.values()) / len(grades)
+    report(f"reading level: mean Flesch-Kincaid grade {mean:.1f}, hardest {max(grades.values()):.1f}")
+    assert not too_hard, f"answers above grade {MAX_GRADE}: {too_hard}"
+    assert mean <= MAX_MEAN_GRADE
+
+
+def test_answers_fill_every_clinic_placeholder(knowledge, clinic):
+    for entry in knowledge:
+        rendered = render_answer(entry, clinic)
+        assert not re.search(r"\{[a-z_]+\}", rendered), f"{entry.id} has an unfilled placeholder"
+
+
+def test_no_outcome_promises(knowledge):
+    promise = re.compile(r"\b(guarantee[sd]?|will cure|cures|100 ?%|always works|definitely)\b", re.I)
+    for entry in knowledge:
+        assert not promise.search(entry.answer), f"{entry.id} promises an outcome"
+
+
+def test_every_knowledge_intent_is_trained_and_has_a_rule(knowledge):
+    examples = nlu_examples()
+    rules = (paths.PROJECT_ROOT / "data" / "rules.yml").read_text()
+    for entry in knowledge:
+        for intent in entry.intents:
+            assert len(examples.get(intent, [])) >= MIN_EXAMPLES, f"{intent}: fewer than {MIN_EXAMPLES} examples"
+            assert f"- intent: {intent}\n  - action: action_answer" in rules, f"{intent} has no answering rule"
+
+
+def test_no_orphan_intents(knowledge):
+    """Every trained intent leads somewhere: an entry, a follow-up facet, or a conversation response."""
+    facets = {key.split(".")[1] for entry in knowledge for key in entry.followups}
+    followups = {f"followup_{facet}" for facet in facets} | {"followup_more"}
+    known = {intent for entry in knowledge for intent in entry.intents} | followups | CONVERSATION_INTENTS
+    orphans = set(nlu_examples()) - known
+    assert not orphans, f"intents that no entry, follow-up or response answers: {sorted(orphans)}"
+    domain = yaml.safe_load((paths.PROJECT_ROOT / "domain.yml").read_text())
+    assert set(nlu_examples()) <= set(domain["intents"])
+
+
+def write_knowledge(tmp_path: Path, entry_yaml: str) -> Path:
+    (tmp_path / "sources.yml").write_text("sources:\n  doc:\n    title: A document\n    file: doc.txt\n")
+    (tmp_path / "topic.yml").write_text(textwrap.dedent(entry_yaml))
+    return tmp_path
+
+
+GOOD_ENTRY = """
+entries:
+  - id: one
+    title: One
+    subject: thing
+    answer: A short answer.
+    sources: [doc]
+    related: []
+    last_reviewed: 2026-01-01
+"""
+
+
+def test_loader_accepts_a_minimal_entry(tmp_path):
+    assert load_knowledge_base(write_knowledge(tmp_path, GOOD_ENTRY))["one"].title == "One"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("sources: [doc]", "sources: [nowhere]"), "topic.yml: entry 'one'.sources"),
+        (("sources: [doc]", "sources: []"), "topic.yml: entry 'one'.sources"),
+        (("related: []", "related: [ghost]"), "topic.yml: entry 'one'.related"),
+        (("last_reviewed: 2026-01-01", "last_reviewed: soon"), "topic.yml: entry 'one'.last_reviewed"),
+        (("    title: One\n", ""), "topic.yml: entry 'one': missing fields ['title']"),
+        (("id: one", "id: One Two"), "topic.yml: entries[0].id"),
+        (("answer: A short answer.", "answer: " + "word " * 151), "topic.yml: entry 'one'.answer"),
+    ],
+)
+def test_loader_errors_name_the_file_and_field(tmp_path, change, message):
+    broken = GOOD_ENTRY.replace(*change)
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge_base(write_knowledge(tmp_path, broken))
+    assert message in str(error.value)

@@ -1,0 +1,101 @@
+"""How well the trained model understands questions it was never trained on.
+
+- tests/nlu_heldout.yml: written separately from data/nlu.yml, never trained on;
+- ../shared/eval/external_questions.tsv: real consumer health questions nobody here wrote
+  (evaluation only; skipped where ../shared/ is absent).
+Reports go to test-artifacts/ and the figures are printed in `make test`'s output.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from typing import Dict, List, Tuple
+
+import pytest
+
+from tests.conftest import report
+import yaml
+
+from spinebot import paths
+from spinebot.answering import clarify_candidates
+
+# The first answer is the right one for at least this share of held-out questions. Measured
+# 92.7% when this was set; 88% leaves room for retraining noise while still catching a real
+# regression (see README "Measured understanding").
+MIN_HELDOUT_FIRST_ANSWER_ACCURACY = 0.88
+
+
+def heldout_examples() -> List[Tuple[str, str]]:
+    data = yaml.safe_load((paths.PROJECT_ROOT / "tests" / "nlu_heldout.yml").read_text())
+    return [(block["intent"], line[2:]) for block in data["nlu"] for line in block["examples"].splitlines() if line.startswith("- ")]
+
+
+def test_heldout_set_is_never_trained_on():
+    trained = {line.strip()[2:].lower() for line in (paths.PROJECT_ROOT / "data" / "nlu.yml").read_text().splitlines() if line.strip().startswith("- ")}
+    leaked = [text for _, text in heldout_examples() if text.lower() in trained]
+    assert not leaked, f"held-out examples found in the training data: {leaked[:5]}"
+
+
+def test_heldout_accuracy(parse, artifacts_dir):
+    rows = []
+    for expected, text in heldout_examples():
+        result = parse(text)
+        rows.append({"text": text, "expected": expected, "predicted": result["intent"]["name"],
+                     "confidence": round(result["intent"]["confidence"], 3)})
+    total = len(rows)
+    right = sum(row["predicted"] == row["expected"] for row in rows)
+    clarified = sum(row["predicted"] == "nlu_fallback" for row in rows)
+    accuracy = right / total
+    (artifacts_dir / "nlu_heldout_report.json").write_text(json.dumps(
+        {"accuracy": accuracy, "total": total, "clarified": clarified,
+         "errors": [row for row in rows if row["predicted"] != row["expected"]]}, indent=2))
+    report(f"held-out NLU: {right}/{total} first answers right ({accuracy:.1%}), {clarified} asked to clarify")
+    assert accuracy >= MIN_HELDOUT_FIRST_ANSWER_ACCURACY
+
+
+def external_questions(shared_dir) -> List[Dict[str, str]]:
+    with open(shared_dir / "eval" / "external_questions.tsv", newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def reply_kind(result, knowledge) -> str:
+    intent = result["intent"]["name"]
+    if intent == "out_of_scope":
+        return "out_of_scope"
+    if intent == "nlu_fallback":
+        return "clarify" if clarify_candidates(knowledge, result["intent_ranking"]) else "out_of_scope"
+    return intent
+
+
+def test_external_off_topic_questions_are_out_of_scope(parse, knowledge, shared_dir, artifacts_dir):
+    rows = [row for row in external_questions(shared_dir) if row["topic_hint"].startswith("off_topic:")]
+    misses = [(row["question"], reply_kind(parse(row["question"]), knowledge)) for row in rows]
+    misses = [miss for miss in misses if miss[1] != "out_of_scope"]
+    report(f"external off-topic questions answered as out of scope: {len(rows) - len(misses)}/{len(rows)}")
+    assert not misses, misses
+
+
+def test_external_questions_never_break_understanding(parse, knowledge, shared_dir, artifacts_dir):
+    """Long, messy real questions parse; what they get is written out for review."""
+    rows = [row for row in external_questions(shared_dir) if not row["topic_hint"].startswith("off_topic:")]
+    kinds = Counter(reply_kind(parse(row["question"]), knowledge) for row in rows)
+    (artifacts_dir / "external_in_scope_replies.json").write_text(json.dumps(kinds.most_common(), indent=2))
+    report(f"external spine-related questions ({len(rows)}): {dict(kinds.most_common(6))}")
+    assert sum(kinds.values()) == len(rows)
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("what are the treatments for heart failure", "out_of_scope"),
+        ("how do i make a victoria sponge cake", "out_of_scope"),
+        ("how is laser spine surgery done?", "laser_surgery_procedure"),
+        ("IDD?", "idd_therapy"),
+        ("phone number", "clinic_contact"),
+        ("hello", "greet"),
+    ],
+)
+def test_clear_cases(parse, text, intent):
+    assert parse(text)["intent"]["name"] == intent
