@@ -27,11 +27,12 @@ help:
 install: $(STAMPS)/venv $(SPACY_MODEL)/spinebot_fingerprint.json
 
 # The virtual environment follows requirements.lock exactly; it is rebuilt only when the lock changes.
-$(STAMPS)/venv: requirements.lock scripts/find-python.sh
+$(STAMPS)/venv: requirements.lock pyproject.toml scripts/find-python.sh
 	@mkdir -p $(STAMPS)
-	@test -x $(BIN)/python || "$$(bash scripts/find-python.sh)" -m venv $(VENV)
+	@test -x $(BIN)/python || { PY="$$(bash scripts/find-python.sh)" && "$$PY" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(SPACY_MODEL)/spinebot_fingerprint.json: $(STAMPS)/venv $(KNOWLEDGE) spinebot/nlp.py spinebot/knowledge.py
