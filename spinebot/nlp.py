@@ -25,6 +25,10 @@ from spinebot import paths
 from spinebot.knowledge import KnowledgeBase, all_terms, load_knowledge_base
 
 SUBJECT_LABEL = "SUBJECT"
+COMMON_WORDS_TABLE = "spinebot_common_words"
+# Words at least this frequent (log probability in spacy-lookups-data) count as real English words,
+# which the safety detector never "corrects" as misspellings. Rarer ones ("bladda") may be.
+COMMON_WORD_MIN_LOG_PROB = -15.0
 FINGERPRINT_FILE = "spinebot_fingerprint.json"
 
 
@@ -76,14 +80,31 @@ def build_pipeline(knowledge: KnowledgeBase) -> Language:
     patterns = subject_patterns(nlp, all_terms(knowledge))
     ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
     ruler.add_patterns(patterns)
+    add_common_words(nlp)
     nlp.meta["name"] = "spinebot_en"
     nlp.meta["description"] = "SpineBot's own pipeline: blank English, lookup lemmas, knowledge-base subject terms"
     return nlp
 
 
+def add_common_words(nlp: Language) -> None:
+    """Store the set of common English words inside the pipeline (saved with its vocab).
+
+    The full frequency table takes seconds and hundreds of megabytes to load; the few tens of
+    thousands of common words the safety detector needs are kept instead.
+    """
+    import spacy_lookups_data
+    import srsly
+
+    table_file = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    probabilities = srsly.read_gzip_json(table_file)
+    common = {word.lower(): 1 for word, prob in probabilities.items() if prob >= COMMON_WORD_MIN_LOG_PROB and word.isalpha()}
+    nlp.vocab.lookups.add_table(COMMON_WORDS_TABLE, common)
+
+
 def knowledge_fingerprint(knowledge: KnowledgeBase) -> str:
     """A hash of everything the pipeline is built from, to rebuild only when it changed."""
     material = json.dumps(sorted(all_terms(knowledge)), ensure_ascii=False) + spacy.__version__
+    material += f"{COMMON_WORD_MIN_LOG_PROB}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

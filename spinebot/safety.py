@@ -1,0 +1,296 @@
+"""Deterministic detection of urgent symptoms and crisis language.
+
+A statistical intent model will sometimes misread "I can't feel it when I wipe"; this detector
+does not guess. It reads patterns that a clinician can review (`knowledge/safety/patterns.yml`),
+matches them on spaCy tokens normalised to lower-case lemmas ("weeing" -> "wee", "can't" ->
+"can not"), with close misspellings of unknown words corrected ("bladda" -> "bladder"), and
+reports every rule that fired with the words that made it fire, so that staff can see why.
+
+Recall comes first. The only reasons to ignore a matched term are a clear negation right next to
+it ("no numbness", "my bowels are fine") and a message that is a general question about no real
+person ("what is cauda equina?"); crisis language is never ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+
+from spinebot import paths
+from spinebot.nlp import COMMON_WORDS_TABLE
+
+BLOCKER = "__BLOCKER"
+NEGATION_WINDOW_BEFORE = 3
+NEGATION_WINDOW_AFTER = 3
+FUZZY_MIN_LENGTH = 5
+FUZZY_CUTOFF = 0.75
+MAX_CHARS = 5000  # a longer message is checked in full, in slices of this size
+
+
+class SafetyPatternError(ValueError):
+    """The safety patterns file is malformed; the message names the rule or concept."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: str
+    says: str
+    concepts: Tuple[str, ...]
+    never_ignored: bool = False
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One rule that fired, with the words that matched each of its concepts."""
+
+    rule_id: str
+    level: str
+    says: str
+    matched: Mapping[str, Tuple[str, ...]]
+
+    def as_dict(self) -> Dict:
+        return {"rule": self.rule_id, "level": self.level, "says": self.says,
+                "matched": {concept: list(words) for concept, words in self.matched.items()}}
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    firings: Tuple[Firing, ...] = ()
+    corrections: Mapping[str, str] = field(default_factory=dict)
+    general_question: bool = False
+    level_order: Tuple[str, ...] = ()
+
+    @property
+    def fired(self) -> bool:
+        return bool(self.firings)
+
+    @property
+    def levels(self) -> List[str]:
+        """Levels that fired, most urgent first."""
+        found = {firing.level for firing in self.firings}
+        return [level for level in self.level_order if level in found]
+
+    @property
+    def level(self) -> Optional[str]:
+        levels = self.levels
+        return levels[0] if levels else None
+
+    def as_dict(self) -> Dict:
+        return {"level": self.level, "levels": self.levels,
+                "firings": [firing.as_dict() for firing in self.firings],
+                "corrections": dict(self.corrections)}
+
+
+@dataclass(frozen=True)
+class NegationGroup:
+    """Cues that cancel a matched term of the concepts they apply to."""
+
+    name: str
+    before: Tuple[str, ...]
+    after: Tuple[str, ...]
+    applies_to: frozenset
+
+
+@dataclass(frozen=True)
+class SafetyPatterns:
+    levels: Tuple[str, ...]
+    concepts: Mapping[str, Tuple[str, ...]]
+    rules: Tuple[Rule, ...]
+    negation_groups: Tuple[NegationGroup, ...]
+    negation_blockers: Tuple[str, ...]
+    question_starts: Tuple[str, ...]
+    personal_words: frozenset
+    exact_concepts: frozenset = frozenset()
+
+
+def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
+    """Read and check the clinician-reviewable patterns file."""
+    path = Path(path or paths.SAFETY_PATTERNS_FILE)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    levels = tuple(data.get("levels") or ())
+    concepts = {name: tuple(str(term) for term in terms) for name, terms in (data.get("concepts") or {}).items()}
+    rules = []
+    for raw in data.get("rules") or []:
+        rule = Rule(id=raw["id"], level=raw["level"], says=raw["says"], concepts=tuple(raw["all"]),
+                    never_ignored=bool(raw.get("never_ignored", False)))
+        if rule.level not in levels:
+            raise SafetyPatternError(f"{path.name}: rule '{rule.id}': unknown level '{rule.level}'")
+        unknown = [name for name in rule.concepts if name not in concepts]
+        if unknown or not rule.concepts:
+            raise SafetyPatternError(f"{path.name}: rule '{rule.id}': unknown or missing concepts {unknown}")
+        rules.append(rule)
+    empty = [name for name, terms in concepts.items() if not terms]
+    if empty or not rules:
+        raise SafetyPatternError(f"{path.name}: concepts without terms {empty}, or no rules")
+    negation = data.get("negation") or {}
+    groups = tuple(
+        NegationGroup(name=str(raw.get("name", index)), before=tuple(raw.get("before") or ()),
+                      after=tuple(raw.get("after") or ()), applies_to=frozenset(raw.get("applies_to") or ()))
+        for index, raw in enumerate(negation.get("groups") or ())
+    )
+    for group in groups:
+        unknown = sorted(group.applies_to - set(concepts))
+        if unknown:
+            raise SafetyPatternError(f"{path.name}: negation group '{group.name}': unknown concepts {unknown}")
+    question = data.get("general_question") or {}
+    return SafetyPatterns(
+        levels=levels,
+        concepts=concepts,
+        rules=tuple(rules),
+        negation_groups=groups,
+        negation_blockers=tuple(negation.get("blockers") or ()),
+        question_starts=tuple(question.get("starts") or ()),
+        personal_words=frozenset(str(word).lower() for word in question.get("personal_words") or ()),
+        exact_concepts=frozenset(data.get("exact_concepts") or ()),
+    )
+
+
+def clean_text(text: str) -> str:
+    """Typographic quotes to plain ones and runs of whitespace to one space, nothing else."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class SafetyDetector:
+    """Finds urgent symptoms and crisis language in one message, explaining every decision."""
+
+    def __init__(self, nlp: Language, patterns: SafetyPatterns) -> None:
+        self._nlp = nlp
+        self._patterns = patterns
+        self._lemmas = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        self._common_words = nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE) if nlp.vocab.lookups.has_table(COMMON_WORDS_TABLE) else {}
+        self._matcher = Matcher(nlp.vocab)
+        term_norms: Set[str] = set()
+        for concept, terms in patterns.concepts.items():
+            if concept in patterns.exact_concepts:
+                words = [[token.lower_ for token in nlp.make_doc(clean_text(term))] for term in terms]
+                self._matcher.add(concept, [[{"LOWER": word} for word in tokens] for tokens in words if tokens])
+                continue
+            token_lists = [self._normalised_tokens(term) for term in terms]
+            term_norms.update(norm for tokens in token_lists for norm in tokens)
+            self._matcher.add(concept, [[{"NORM": norm} for norm in tokens] for tokens in token_lists if tokens])
+        self._add_terms(BLOCKER, patterns.negation_blockers)
+        for index, group in enumerate(patterns.negation_groups):
+            self._add_terms(f"__NEG{index}_BEFORE", group.before)
+            self._add_terms(f"__NEG{index}_AFTER", group.after)
+        self._fuzzy_targets = sorted(
+            norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha()
+        )
+        self._question_starts = [self._normalised_tokens(start) for start in patterns.question_starts]
+
+    def _add_terms(self, label: str, terms: Iterable[str]) -> None:
+        token_lists = [self._normalised_tokens(term) for term in terms]
+        patterns = [[{"NORM": norm} for norm in tokens] for tokens in token_lists if tokens]
+        if patterns:
+            self._matcher.add(label, patterns)
+
+    def _norm(self, word: str) -> str:
+        lower = word.lower()
+        return self._lemmas.get(lower, lower)
+
+    def _normalised_tokens(self, text: str) -> List[str]:
+        return [self._norm(token.text) for token in self._nlp.make_doc(clean_text(text))]
+
+    def _is_known_word(self, lower: str) -> bool:
+        """Real words are never 'corrected': only unknown ones may be misspellings."""
+        return lower in self._common_words or lower in self._lemmas or lower in self._fuzzy_targets
+
+    def _normalise(self, doc: Doc) -> Dict[str, str]:
+        """Set each token's NORM to its lower-case lemma, correcting close misspellings."""
+        corrections: Dict[str, str] = {}
+        for token in doc:
+            norm = self._norm(token.text)
+            lower = token.lower_
+            if token.is_alpha and len(lower) >= FUZZY_MIN_LENGTH and not self._is_known_word(lower):
+                close = difflib.get_close_matches(lower, self._fuzzy_targets, n=1, cutoff=FUZZY_CUTOFF)
+                if close:
+                    norm = close[0]
+                    corrections[token.text] = norm
+            token.norm_ = norm
+        return corrections
+
+    def _is_general_question(self, doc: Doc) -> bool:
+        norms = [token.norm_ for token in doc]
+        starts = any(norms[: len(start)] == start for start in self._question_starts if start)
+        personal = any(token.lower_ in self._patterns.personal_words for token in doc)
+        return starts and not personal
+
+    def _negated(self, concept: str, start: int, end: int, spans: Mapping[str, List[Tuple[int, int]]]) -> bool:
+        """Whether a clear negation cue of a group covering `concept` stands right next to the term."""
+        blockers = spans.get(BLOCKER, [])
+
+        def overlaps_blocker(lo: int, hi: int) -> bool:
+            return any(b_start < hi and lo < b_end for b_start, b_end in blockers)
+
+        for index, group in enumerate(self._patterns.negation_groups):
+            if concept not in group.applies_to:
+                continue
+            for cue_start, cue_end in spans.get(f"__NEG{index}_BEFORE", []):
+                # "can't" normalises to "can not": a cue inside a blocker is no negation.
+                if overlaps_blocker(cue_start, cue_end):
+                    continue
+                if cue_end <= start and start - cue_end < NEGATION_WINDOW_BEFORE and not overlaps_blocker(cue_end, start):
+                    return True
+            for cue_start, cue_end in spans.get(f"__NEG{index}_AFTER", []):
+                if cue_start >= end and cue_start - end < NEGATION_WINDOW_AFTER and not overlaps_blocker(end, cue_start):
+                    return True
+        return False
+
+    def check(self, text: str) -> SafetyVerdict:
+        """Every rule that fires on `text`, most urgent level first."""
+        text = clean_text(text or "")
+        if not text:
+            return SafetyVerdict(level_order=self._patterns.levels)
+        firings: Dict[str, Firing] = {}
+        corrections: Dict[str, str] = {}
+        general = False
+        for offset in range(0, len(text), MAX_CHARS):
+            verdict = self._check_slice(text[offset: offset + MAX_CHARS])
+            corrections.update(verdict.corrections)
+            general = general or verdict.general_question
+            for firing in verdict.firings:
+                firings.setdefault(firing.rule_id, firing)
+        return SafetyVerdict(firings=tuple(firings.values()), corrections=corrections,
+                             general_question=general, level_order=self._patterns.levels)
+
+    def _check_slice(self, text: str) -> SafetyVerdict:
+        doc = self._nlp.make_doc(text)
+        corrections = self._normalise(doc)
+        spans: Dict[str, List[Tuple[int, int]]] = {}
+        for match_id, start, end in self._matcher(doc):
+            spans.setdefault(self._nlp.vocab.strings[match_id], []).append((start, end))
+        general = self._is_general_question(doc)
+        firings = []
+        for rule in self._patterns.rules:
+            if general and not rule.never_ignored:
+                continue
+            matched = {}
+            for concept in rule.concepts:
+                words = [
+                    doc[start:end].text
+                    for start, end in spans.get(concept, [])
+                    if rule.never_ignored or not self._negated(concept, start, end, spans)
+                ]
+                if not words:
+                    break
+                matched[concept] = tuple(dict.fromkeys(words))
+            else:
+                firings.append(Firing(rule.id, rule.level, rule.says, matched))
+        return SafetyVerdict(firings=tuple(firings), corrections=corrections, general_question=general,
+                             level_order=self._patterns.levels)
+
+
+@lru_cache(maxsize=4)
+def safety_detector_for(nlp: Language) -> SafetyDetector:
+    """One detector per loaded spaCy pipeline (building the matcher takes a moment)."""
+    return SafetyDetector(nlp, load_safety_patterns())
