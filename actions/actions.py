@@ -82,3 +82,30 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker)))
         return []
+
+
+class ActionSafetyReply(Action):
+    """Urgent symptoms or crisis language: the safety reply first, then the patient's own question.
+
+    Marks the conversation for staff (`safety_flagged`, `safety_level`); the rules that fired are
+    in the user message's `safety` parse data, stored in the tracker.
+    """
+
+    def name(self) -> Text:
+        return "action_safety_reply"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
+        latest = tracker.latest_message or {}
+        safety = latest.get("safety") or {"levels": [(latest.get("intent") or {}).get("name")], "firings": []}
+        safety["levels"] = [level for level in safety.get("levels") or [] if level in knowledge]
+        if not safety["levels"]:  # reached without a verdict: never leave an urgent message unanswered
+            safety["levels"] = ["urgent_emergency"]
+        _send(dispatcher, answering.safety_messages(safety, knowledge, clinic, _channel(tracker)))
+        events: List[Dict[Text, Any]] = [SlotSet("safety_flagged", True), SlotSet("safety_level", safety["levels"][0])]
+        also_asked = answering.buried_question(safety, knowledge)
+        if also_asked is not None:
+            dispatcher.utter_message(text="You also asked a question. Here is the general information:")
+            _send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, _channel(tracker)))
+            events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
+        return events

@@ -182,3 +182,30 @@ def empty_message_messages(channel: Optional[str]) -> List[Message]:
     contract = {"kb_id": None, "type": "clarify", "options": []}
     text = "Your message seems to be empty. What would you like to know? You can ask in your own words."
     return [{"text": text}, custom_message(contract, channel)]
+
+
+def safety_messages(
+    safety: Dict[str, Any], knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]
+) -> List[Message]:
+    """The urgent or crisis replies for every level that fired, most urgent first.
+
+    No related-question buttons: nothing should pull attention away from getting help. The
+    contract names the rules that fired, so the widget and staff can see why.
+    """
+    messages: List[Message] = []
+    firings = safety.get("firings") or []
+    for level in safety.get("levels") or []:
+        entry = knowledge[level]
+        messages.append({"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")})
+        contract = knowledge_contract(entry)
+        contract["type"] = "crisis" if entry.subject == "crisis" else "urgent"
+        contract["safety"] = {"level": level, "rules": [f["rule"] for f in firings if f.get("level") == level]}
+        messages.append(custom_message(contract, channel))
+    return messages
+
+
+def buried_question(safety: Dict[str, Any], knowledge: KnowledgeBase, min_confidence: float = 0.5) -> Optional[Entry]:
+    """The knowledge question a patient also asked in an urgent message, if the model was sure of it."""
+    entry = knowledge.for_intent(safety.get("replaced_intent"))
+    confident = (safety.get("replaced_confidence") or 0.0) >= min_confidence
+    return entry if entry is not None and confident and entry.kind == "answer" else None

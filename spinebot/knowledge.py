@@ -25,6 +25,8 @@ OPTIONAL_ENTRY_FIELDS = ("terms", "followups", "intents", "kind")
 ENTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FOLLOWUP_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 MAX_ANSWER_WORDS = 150
+ANSWER_KIND, SAFETY_KIND = "answer", "safety"
+KINDS = (ANSWER_KIND, SAFETY_KIND)
 
 
 class KnowledgeError(ValueError):
@@ -206,6 +208,14 @@ def _string_list(path: Path, where: str, value: Any) -> Tuple[str, ...]:
     return tuple(item.strip() for item in value)
 
 
+def _default_intents(raw: Mapping[str, Any], entry_id: str, given: Tuple[str, ...]) -> Tuple[str, ...]:
+    """An answer is asked for by the intent of its own name; safety entries by no intent at all
+    (only the deterministic safety detector selects them)."""
+    if given or raw.get("kind") == SAFETY_KIND:
+        return given
+    return (entry_id,)
+
+
 def _parse_entry(path: Path, index: int, raw: Any, sources: Mapping[str, Source]) -> Entry:
     where = f"entries[{index}]"
     if not isinstance(raw, dict):
@@ -234,6 +244,8 @@ def _parse_entry(path: Path, index: int, raw: Any, sources: Mapping[str, Source]
     unknown_sources = [key for key in source_keys if key not in sources]
     if unknown_sources:
         raise _fail(path, f"{where}.sources", f"unknown source keys {unknown_sources} (see {SOURCES_FILE})")
+    if raw.get("kind", ANSWER_KIND) not in KINDS:
+        raise _fail(path, f"{where}.kind", f"must be one of {list(KINDS)}")
     reviewed = raw["last_reviewed"]
     if not isinstance(reviewed, dt.date):
         raise _fail(path, f"{where}.last_reviewed", "must be a date written YYYY-MM-DD")
@@ -251,8 +263,8 @@ def _parse_entry(path: Path, index: int, raw: Any, sources: Mapping[str, Source]
         last_reviewed=reviewed,
         terms=_string_list(path, f"{where}.terms", raw.get("terms")),
         followups=followups,
-        intents=_string_list(path, f"{where}.intents", raw.get("intents")) or (entry_id,),
-        kind=str(raw.get("kind", "answer")),
+        intents=_default_intents(raw, entry_id, _string_list(path, f"{where}.intents", raw.get("intents"))),
+        kind=str(raw.get("kind", ANSWER_KIND)),
         file=path.name,
     )
 

@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot.nlp import SUBJECT_LABEL
+from spinebot.safety import safety_detector_for
 from spinebot.scope import scope_checker_for
 
 SUBJECT_ENTITY = "subject"
@@ -151,3 +152,46 @@ class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
         if with_features:
             super().process(with_features)
         return messages
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class SafetyGuard(GraphComponent):
+    """Urgent symptoms and crisis language override whatever intent was predicted.
+
+    Placed last in the pipeline, so no classifier, fallback or scope decision can hide an
+    emergency; it also runs mid-form and mid-topic because every message passes through NLU.
+    The verdict (level, rules and matched words) travels with the message as `safety`, stored in
+    the tracker for staff review.
+    """
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyGuard":
+        return cls()
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        detector = safety_detector_for(model.model)
+        for message in messages:
+            verdict = detector.check(message.get(TEXT) or "")
+            if not verdict.fired:
+                continue
+            replaced = dict(message.get(INTENT) or {})
+            reason = verdict.as_dict()
+            reason["replaced_intent"] = replaced.get("name")
+            reason["replaced_confidence"] = replaced.get("confidence")
+            override_intent(message, verdict.level, reason, key="safety")
+        return messages
+
+    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
+        return training_data

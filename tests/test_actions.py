@@ -78,3 +78,27 @@ def test_out_of_scope_is_kind_and_offers_the_clinic():
     messages, _ = run(ActionOutOfScope(), tracker("out_of_scope", "best pizza in town?"))
     assert contract(messages) == {"kb_id": None, "type": "out_of_scope"}
     assert "Sorry" in messages[0]["text"] and "020 3369 8747" in messages[0]["text"]
+
+
+def test_safety_reply_comes_first_then_the_buried_question():
+    from actions.actions import ActionSafetyReply
+
+    safety = {"levels": ["urgent_emergency"], "firings": [{"rule": "cauda_equina_bladder", "level": "urgent_emergency"}],
+              "replaced_intent": "idd_therapy", "replaced_confidence": 0.8}
+    tr = tracker("urgent_emergency", "how much is IDD, also I've wet myself")
+    tr.latest_message["safety"] = safety
+    messages, events = run(ActionSafetyReply(), tr)
+    assert "999" in messages[0]["text"]
+    customs = [m["custom"] for m in messages if m.get("custom")]
+    assert customs[0]["kb_id"] == "urgent_emergency" and customs[0]["safety"]["rules"] == ["cauda_equina_bladder"]
+    assert customs[1]["kb_id"] == "idd_therapy"
+    assert {"event": "slot", "name": "safety_flagged", "value": True, "timestamp": None} in events
+
+
+def test_crisis_reply_gives_samaritans_and_111():
+    from actions.actions import ActionSafetyReply
+
+    tr = tracker("crisis_support", "i want to die")
+    tr.latest_message["safety"] = {"levels": ["crisis_support"], "firings": []}
+    messages, _ = run(ActionSafetyReply(), tr)
+    assert "116 123" in messages[0]["text"] and "111" in messages[0]["text"] and "999" in messages[0]["text"]

@@ -105,3 +105,19 @@ def test_socketio_client_receives_the_same_contract(bot):
     socket_contract = [data["custom"] for data in received if "custom" in data][0]
     assert socket_contract == rest_contract
     assert any("text" in data and "Source:" in data["text"] for data in received)
+
+
+def test_urgent_message_gets_urgent_reply_first_and_is_flagged(bot):
+    sender = f"urgent-{uuid.uuid4()}"
+    assert contract(say(bot, sender, "what is laser spine surgery?"))["kb_id"] == "laser_surgery_overview"
+    replies = say(bot, sender, "how much is IDD therapy, also ive wet myself twice today and my legs are weak")
+    assert "999" in replies[0]["text"]
+    customs = [reply["custom"] for reply in replies if "custom" in reply]
+    assert customs[0]["kb_id"] == "urgent_emergency" and customs[0]["safety"]["rules"]
+    # the conversation goes on
+    assert contract(say(bot, sender, "how is it done?"))["kb_id"] == "laser_surgery_procedure"
+    with sqlite3.connect(bot["db"]) as db:
+        flags = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' AND data LIKE '%safety_flagged%'",
+            (sender,)).fetchall()
+    assert flags, "the conversation is not marked for staff"
