@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from spinebot.clinic import ClinicSettings
+from spinebot.handoff import handoff_text
 from spinebot.knowledge import Entry, KnowledgeBase
 
 FOLLOWUP_PREFIX = "followup_"
@@ -23,6 +24,7 @@ MIN_CLARIFY_CONFIDENCE = 0.05
 SOCKETIO_CHANNEL = "socketio"
 
 Message = Dict[str, Any]
+CALLBACK_BUTTON = {"title": "Request a call back", "payload": "/request_callback"}
 
 
 @dataclass
@@ -146,8 +148,11 @@ def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSet
     """An answer, its source line, related questions as buttons, and the reply contract."""
     messages: List[Message] = [{"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")}]
     related = [knowledge[entry_id] for entry_id in entry.related]
-    if related:
-        messages.append({"text": "You might also want to know:", "buttons": [entry_button(e) for e in related]})
+    buttons = [entry_button(e) for e in related]
+    if entry.offer_callback:
+        buttons.insert(0, CALLBACK_BUTTON)
+    if buttons:
+        messages.append({"text": "You might also want to know:", "buttons": buttons})
     messages.append(custom_message(knowledge_contract(entry), channel))
     return messages
 
@@ -209,3 +214,11 @@ def buried_question(safety: Dict[str, Any], knowledge: KnowledgeBase, min_confid
     entry = knowledge.for_intent(safety.get("replaced_intent"))
     confident = (safety.get("replaced_confidence") or 0.0) >= min_confidence
     return entry if entry is not None and confident and entry.kind == "answer" else None
+
+
+def handoff_messages(booking: Entry, clinic: ClinicSettings, now: Any, channel: Optional[str]) -> List[Message]:
+    """Wanting a person or an appointment: whether the clinic is open, the numbers, the booking
+    entry's source, and the offer of a call back."""
+    text = one_bubble(f"{handoff_text(clinic, now)}\n\n_{booking.source_line}_")
+    buttons = [CALLBACK_BUTTON, {"title": "No thanks", "payload": "/deny"}]
+    return [{"text": text, "buttons": buttons}, custom_message(knowledge_contract(booking), channel)]

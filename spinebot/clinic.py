@@ -41,6 +41,7 @@ class ClinicSettings:
     address: str
     phone_numbers: Tuple[PhoneNumber, ...]
     email: str = ""
+    privacy_notice_url: str = ""
     timezone: str = "Europe/London"
     opening_hours: Dict[str, Tuple[dt.time, dt.time]] = field(default_factory=dict)
     holidays: Tuple[dt.date, ...] = ()
@@ -162,6 +163,7 @@ def load_clinic_settings(path: Optional[Path] = None) -> ClinicSettings:
         address=str(data["address"]),
         phone_numbers=tuple(_parse_phone(raw, index) for index, raw in enumerate(data["phone_numbers"])),
         email=str(data.get("email") or ""),
+        privacy_notice_url=str(data.get("privacy_notice_url") or ""),
         timezone=timezone,
         opening_hours=_parse_hours(data.get("opening_hours")),
         holidays=holidays,

@@ -21,7 +21,7 @@ from spinebot import paths
 
 SOURCES_FILE = "sources.yml"
 REQUIRED_ENTRY_FIELDS = ("id", "title", "subject", "answer", "sources", "related", "last_reviewed")
-OPTIONAL_ENTRY_FIELDS = ("terms", "followups", "intents", "kind")
+OPTIONAL_ENTRY_FIELDS = ("terms", "followups", "intents", "kind", "offer_callback")
 ENTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FOLLOWUP_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 MAX_ANSWER_WORDS = 150
@@ -64,6 +64,7 @@ class Entry:
     followups: Tuple[str, ...] = ()
     intents: Tuple[str, ...] = ()
     kind: str = "answer"
+    offer_callback: bool = False
     file: str = ""
 
     @property
@@ -265,6 +266,7 @@ def _parse_entry(path: Path, index: int, raw: Any, sources: Mapping[str, Source]
         followups=followups,
         intents=_default_intents(raw, entry_id, _string_list(path, f"{where}.intents", raw.get("intents"))),
         kind=str(raw.get("kind", ANSWER_KIND)),
+        offer_callback=bool(raw.get("offer_callback", False)),
         file=path.name,
     )
 

@@ -75,11 +75,24 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
         env.pop("SPINEBOT_DATABASE_URL", None)
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
     processes = []
-    try:
-        processes.append(subprocess.Popen(
+
+    def start_actions() -> subprocess.Popen:
+        return subprocess.Popen(
             [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["actions"].open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True))
+            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["actions"].open("a"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def restart_actions() -> None:
+        """Stop the action server and start a new one on the same port (state must survive)."""
+        stop(processes[0])
+        deadline = time.monotonic() + 20
+        while not port_is_free(actions_port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        processes[0] = start_actions()
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes[0], logs["actions"])
+
+    try:
+        processes.append(start_actions())
         processes.append(subprocess.Popen(
             [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
              "--credentials", str(paths.PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
@@ -90,7 +103,8 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", processes[1], logs["rasa"])
         yield {"rasa": f"http://127.0.0.1:{rasa_port}", "actions": f"http://127.0.0.1:{actions_port}",
                "db": str(workdir / "var" / "spinebot.db"), "rasa_log": str(logs["rasa"]),
-               "actions_port": str(actions_port), "rasa_port": str(rasa_port)}
+               "actions_port": str(actions_port), "rasa_port": str(rasa_port),
+               "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}", "restart_actions": restart_actions}
     finally:
         for process in reversed(processes):
             stop(process)

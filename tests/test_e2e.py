@@ -121,3 +121,42 @@ def test_urgent_message_gets_urgent_reply_first_and_is_flagged(bot):
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' AND data LIKE '%safety_flagged%'",
             (sender,)).fetchall()
     assert flags, "the conversation is not marked for staff"
+
+
+def texts(replies) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def test_call_back_form_invalid_phone_correction_and_storage(bot):
+    from spinebot.storage import Store
+
+    sender = f"callback-{uuid.uuid4()}"
+    assert "What name" in texts(say(bot, sender, "I'd like a call back please"))
+    assert "phone number" in texts(say(bot, sender, "Jane Smith"))
+    assert "doesn't look like a UK phone number" in texts(say(bot, sender, "12345"))
+    assert "best time" in texts(say(bot, sender, "07912 345678"))
+    assert "what is it about" in texts(say(bot, sender, "afternoon"))
+    assert "store your name" in texts(say(bot, sender, "/deny"))
+    assert "Phone: 07912 345678" in texts(say(bot, sender, "/affirm"))
+    assert "phone number" in texts(say(bot, sender, '/change_field{"field": "callback_phone"}'))
+    assert "Phone: 020 7946 0123" in texts(say(bot, sender, "020 7946 0123"))
+    assert "request is saved" in texts(say(bot, sender, "/affirm"))
+    bot["restart_actions"]()
+    saved = Store(bot["database_url"]).callbacks(sender_id=sender)
+    assert [(r.name, r.phone, r.best_time, r.status) for r in saved] == [("Jane Smith", "+442079460123", "afternoon", "new")]
+    # after a restart of the action server the bot still answers and stores
+    assert contract(say(bot, sender, "what is IDD therapy?"))["kb_id"] == "idd_therapy"
+    say(bot, sender, "that was helpful")
+    assert [(f.kb_id, f.helpful) for f in Store(bot["database_url"]).feedback()] == [("idd_therapy", True)]
+
+
+def test_call_back_form_cancel_and_urgent_mid_form(bot):
+    from spinebot.storage import Store
+
+    sender = f"cancel-{uuid.uuid4()}"
+    say(bot, sender, "/request_callback")
+    say(bot, sender, "Ann")
+    replies = say(bot, sender, "i cant feel my legs, both of them")
+    assert "999" in replies[0]["text"] and "phone number" in texts(replies[1:])  # urgent first, then the form goes on
+    assert "stopped and haven't saved" in texts(say(bot, sender, "never mind"))
+    assert Store(bot["database_url"]).callbacks(sender_id=sender) == []

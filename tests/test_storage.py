@@ -1,0 +1,60 @@
+"""The project's own tables against a real SQLite file, and PostgreSQL when a URL is given
+(SPINEBOT_TEST_POSTGRES_URL=postgresql://user:pass@localhost/spinebot_test)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from spinebot.storage import CallbackDetails, CallbackStatus, Store, database_url
+
+POSTGRES_URL = os.environ.get("SPINEBOT_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'spinebot.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("set SPINEBOT_TEST_POSTGRES_URL to run the storage tests against PostgreSQL")
+    store = Store(POSTGRES_URL)
+    from spinebot.storage import Base
+    Base.metadata.drop_all(store.engine)
+    return POSTGRES_URL
+
+
+def test_callback_requests_are_written_read_back_and_survive_a_restart(url):
+    details = CallbackDetails(name="Jane Smith", phone="+447912345678", best_time="afternoon", topic="revision surgery")
+    first = Store(url)
+    first_id = first.add_callback("patient-1", details)
+    second_id = first.add_callback("patient-1", details)  # a second submission is kept too
+    first.engine.dispose()
+    restarted = Store(url)  # a new engine, as after an action-server restart
+    stored = restarted.callbacks(sender_id="patient-1")
+    assert [r.id for r in stored] == [first_id, second_id]
+    assert stored[0].phone == "+447912345678" and stored[0].status == "new" and stored[0].consent_given_at
+    restarted.set_callback_status(first_id, CallbackStatus.CONTACTED)
+    assert [r.id for r in restarted.callbacks(status=CallbackStatus.NEW)] == [second_id]
+    assert [r.id for r in restarted.callbacks(status=CallbackStatus.CONTACTED)] == [first_id]
+
+
+def test_feedback_is_stored_per_answer(url):
+    store = Store(url)
+    store.add_feedback("patient-1", "idd_therapy", True)
+    store.add_feedback("patient-2", "idd_therapy", False)
+    store.add_feedback("patient-2", "costs", False)
+    assert [f.helpful for f in Store(url).feedback("idd_therapy")] == [True, False]
+
+
+def test_unknown_request_id_is_an_error(url):
+    with pytest.raises(KeyError):
+        Store(url).set_callback_status(999999, CallbackStatus.CLOSED)
+
+
+def test_database_url_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SPINEBOT_DATABASE_URL", "postgres://u:p@db/spinebot")
+    assert database_url() == "postgresql://u:p@db/spinebot"
+    monkeypatch.delenv("SPINEBOT_DATABASE_URL")
+    monkeypatch.setenv("SPINEBOT_DATA_DIR", str(tmp_path))
+    assert database_url() == f"sqlite:///{tmp_path / 'spinebot.db'}"
