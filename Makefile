@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: help install train run test bench lock clean
+.PHONY: help install train run test bench lock clean widget
 
 help:
 	@echo "make run      set up (first time), then start SpineBot on http://localhost:5005"
@@ -48,8 +48,19 @@ $(MODEL): $(SPACY_MODEL)/spinebot_fingerprint.json $(TRAIN_INPUT)
 run: install train
 	@bash scripts/run.sh
 
-test: install train
+test: install train $(STAMPS)/browser
 	@bash scripts/test.sh
+
+# Debian's Chromium for the browser tests (only `make test` needs it).
+$(STAMPS)/browser: scripts/install-browser.sh
+	@mkdir -p $(STAMPS)
+	bash scripts/install-browser.sh
+	@touch $@
+
+# Re-fetch the widget's vendored npm files (pinned in widget/vendor.sh) and rebuild widget/dist.
+widget:
+	bash widget/vendor.sh
+	bash widget/build.sh
 
 bench: install train
 	$(BIN)/python -m spinebot.bench

@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
+WIDGET_PORT="${WIDGET_PORT:-8080}"
 
-for port in "$RASA_PORT" "$ACTIONS_PORT"; do
+for port in "$RASA_PORT" "$ACTIONS_PORT" "$WIDGET_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "Port $port is already in use: is SpineBot already running? Stop it first." >&2
     exit 1
@@ -28,7 +29,11 @@ pids+=($!)
 $BIN/rasa run --model models/spinebot.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
   --port "$RASA_PORT" --cors "${SPINEBOT_CORS_ORIGIN:-*}" &
 pids+=($!)
+$BIN/python -m spinebot.widget_server --port "$WIDGET_PORT" --rasa-url "http://localhost:$RASA_PORT" &
+pids+=($!)
 set +m
 
-echo "SpineBot is starting: REST at http://localhost:$RASA_PORT/webhooks/rest/webhook, socket.io at http://localhost:$RASA_PORT (Ctrl-C stops both)."
+echo "SpineBot is starting (about 20 seconds; Ctrl-C stops everything):"
+echo "  demo page with the chat widget: http://localhost:$WIDGET_PORT/"
+echo "  REST: http://localhost:$RASA_PORT/webhooks/rest/webhook   socket.io: http://localhost:$RASA_PORT"
 wait -n "${pids[@]}"
