@@ -63,7 +63,7 @@ widget:
 	bash widget/build.sh
 
 bench: install train
-	$(BIN)/python -m spinebot.bench
+	$(BIN)/python scripts/bench.py
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

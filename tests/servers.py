@@ -104,7 +104,8 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
         yield {"rasa": f"http://127.0.0.1:{rasa_port}", "actions": f"http://127.0.0.1:{actions_port}",
                "db": str(workdir / "var" / "spinebot.db"), "rasa_log": str(logs["rasa"]),
                "actions_port": str(actions_port), "rasa_port": str(rasa_port),
-               "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}", "restart_actions": restart_actions}
+               "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}", "restart_actions": restart_actions,
+               "pids": {"actions": processes[0].pid, "rasa": processes[1].pid}}
     finally:
         for process in reversed(processes):
             stop(process)
