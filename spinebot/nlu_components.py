@@ -44,11 +44,8 @@ def subject_entities(doc: Any) -> List[Dict[Text, Any]]:
     ]
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
-)
-class SubjectEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Tags knowledge-base subjects found by the spaCy entity ruler."""
+class UntrainedSpacyComponent(GraphComponent):
+    """Base of the project's components: nothing to train, they only read the spaCy pipeline."""
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -61,8 +58,18 @@ class SubjectEntityExtractor(GraphComponent, EntityExtractorMixin):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SubjectEntityExtractor":
+    ) -> "UntrainedSpacyComponent":
         return cls()
+
+    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+)
+class SubjectEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
+    """Tags knowledge-base subjects found by the spaCy entity ruler."""
 
     def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
         for message in messages:
@@ -74,10 +81,6 @@ class SubjectEntityExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(subject_entities(doc))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
-        # Training examples carry no subject annotations; nothing to learn, nothing to add.
-        return training_data
 
 
 # Intents that carry no question about a subject: a foreign word in "thanks, bye" changes nothing.
@@ -97,26 +100,12 @@ def override_intent(message: Message, intent_name: str, reason: Dict[Text, Any],
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class ScopeGuard(GraphComponent):
+class ScopeGuard(UntrainedSpacyComponent):
     """Marks a message out of scope when it names another topic and nothing spine-specific.
 
     Placed after the classifiers, so its verdict holds whatever the model predicted; the words
     that decided it travel with the message (`scope`) for staff review.
     """
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [SpacyNLP]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ScopeGuard":
-        return cls()
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         checker = scope_checker_for(model.model)
@@ -130,9 +119,6 @@ class ScopeGuard(GraphComponent):
                 reason = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
                 override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
         return messages
-
-    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
-        return training_data
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -157,7 +143,7 @@ class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class SafetyGuard(GraphComponent):
+class SafetyGuard(UntrainedSpacyComponent):
     """Urgent symptoms and crisis language override whatever intent was predicted.
 
     Placed last in the pipeline, so no classifier, fallback or scope decision can hide an
@@ -165,20 +151,6 @@ class SafetyGuard(GraphComponent):
     The verdict (level, rules and matched words) travels with the message as `safety`, stored in
     the tracker for staff review.
     """
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        return [SpacyNLP]
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyGuard":
-        return cls()
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = safety_detector_for(model.model)
@@ -193,5 +165,3 @@ class SafetyGuard(GraphComponent):
             override_intent(message, verdict.level, reason, key="safety")
         return messages
 
-    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
-        return training_data
