@@ -85,7 +85,8 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker)))
+        uncovered = answering.uncovered_words(tracker.latest_message)
+        _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker), uncovered))
         return []
 
 

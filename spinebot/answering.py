@@ -170,16 +170,24 @@ def clarify_messages(candidates: Sequence[Entry], channel: Optional[str]) -> Lis
     ]
 
 
-def out_of_scope_messages(clinic: ClinicSettings, channel: Optional[str]) -> List[Message]:
+def out_of_scope_messages(clinic: ClinicSettings, channel: Optional[str], uncovered: Sequence[str] = ()) -> List[Message]:
     """Say kindly what the bot cannot help with, what it can, and who can."""
+    opening = "Sorry, I can't help with that."
+    if uncovered:
+        opening = f"Sorry, I don't have information about {' or '.join(uncovered[:2])}."
     text = (
-        "Sorry, I can't help with that. I can only answer general questions about failed back "
+        f"{opening} I can only answer general questions about failed back "
         "surgery, revision and laser spine surgery, pain-relief injections, rehabilitation and the "
         f"clinic's therapies.\n\nFor anything else, please call {clinic.name} on {clinic.phone_text}, "
         "or speak to your GP or NHS 111. In an emergency, call 999."
     )
     contract = {"kb_id": None, "type": "out_of_scope"}
     return [{"text": one_bubble(text)}, custom_message(contract, channel)]
+
+
+def uncovered_words(latest_message: Dict[str, Any]) -> List[str]:
+    """The spine conditions a message named that the knowledge base does not cover."""
+    return list(((latest_message or {}).get("scope") or {}).get("uncovered_words") or [])
 
 
 def empty_message_messages(channel: Optional[str]) -> List[Message]:

@@ -86,6 +86,11 @@ class SubjectEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
 # Intents that carry no question about a subject: a foreign word in "thanks, bye" changes nothing.
 CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thanks", "restart", "out_of_scope"})
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+# Requests about the clinic or the patient's own care stand, whatever condition they name.
+SERVICE_INTENTS = CONVERSATION_INTENTS | {
+    "personal_advice", "human_handoff", "booking", "costs", "clinic_contact", "opening_hours", "request_callback",
+    "feedback_positive", "feedback_negative", "cancel", "affirm", "deny",
+}
 
 
 def override_intent(message: Message, intent_name: str, reason: Dict[Text, Any], key: Text) -> None:
@@ -117,6 +122,9 @@ class ScopeGuard(UntrainedSpacyComponent):
             verdict = checker.check(doc)
             if verdict.out_of_scope:
                 reason = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
+                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
+            elif verdict.uncovered_condition and intent not in SERVICE_INTENTS:
+                reason = {"uncovered_words": list(dict.fromkeys(verdict.uncovered_words)), "replaced_intent": intent}
                 override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
         return messages
 

@@ -24,7 +24,7 @@ from spinebot.knowledge import KnowledgeBase, default_knowledge_base
 from spinebot.nlp import matched_terms, term_matcher
 
 SCOPE_FILE = paths.PROJECT_ROOT / "knowledge" / "scope" / "topics.yml"
-SPINE, FOREIGN = "SPINE", "FOREIGN"
+SPINE, FOREIGN, UNCOVERED, CONTEXT = "SPINE", "FOREIGN", "UNCOVERED", "CONTEXT"
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,25 @@ class ScopeVerdict:
 
     spine_words: Sequence[str]
     foreign_words: Sequence[str]
+    uncovered_words: Sequence[str] = ()
+    covered_words: Sequence[str] = ()
 
     @property
     def out_of_scope(self) -> bool:
         return bool(self.foreign_words) and not self.spine_words
+
+    @property
+    def uncovered_condition(self) -> bool:
+        """Names a spine condition the knowledge base does not cover, and nothing that it does."""
+        return bool(self.uncovered_words) and not self.covered_words
 
 
 @dataclass(frozen=True)
 class ScopeTerms:
     spine: List[str]
     foreign: List[str]
+    uncovered: List[str]
+    covered: List[str]
 
 
 def load_scope_terms(path: Optional[Path] = None, knowledge: Optional[KnowledgeBase] = None) -> ScopeTerms:
@@ -53,20 +62,27 @@ def load_scope_terms(path: Optional[Path] = None, knowledge: Optional[KnowledgeB
     spine = list(data.get("spine_terms") or [])
     spine += [term for _, terms in knowledge.subject_terms().items() for term in terms if term.lower() not in generic]
     foreign = list(data.get("out_of_scope_topics") or [])
+    uncovered = list(data.get("uncovered_spine_topics") or [])
+    kb_terms = [term for _, terms in knowledge.subject_terms().items() for term in terms]
+    covered = kb_terms + list(data.get("context_terms") or [])
     if not spine or not foreign:
         raise ValueError(f"{SCOPE_FILE.name}: needs spine_terms and out_of_scope_topics")
-    return ScopeTerms(spine=sorted(set(spine)), foreign=sorted(set(foreign)))
+    return ScopeTerms(spine=sorted(set(spine)), foreign=sorted(set(foreign)),
+                      uncovered=sorted(set(uncovered)), covered=sorted(set(covered)))
 
 
 class ScopeChecker:
     """Matches a message's words against the scope lists with the project's spaCy pipeline."""
 
     def __init__(self, nlp: Language, terms: ScopeTerms) -> None:
-        self._matcher: Matcher = term_matcher(nlp, {SPINE: terms.spine, FOREIGN: terms.foreign})
+        self._matcher: Matcher = term_matcher(
+            nlp, {SPINE: terms.spine, FOREIGN: terms.foreign, UNCOVERED: terms.uncovered, CONTEXT: terms.covered}
+        )
 
     def check(self, doc: Doc) -> ScopeVerdict:
         found: Dict[str, List[str]] = matched_terms(self._matcher, doc)
-        return ScopeVerdict(spine_words=tuple(found.get(SPINE, ())), foreign_words=tuple(found.get(FOREIGN, ())))
+        return ScopeVerdict(spine_words=tuple(found.get(SPINE, ())), foreign_words=tuple(found.get(FOREIGN, ())),
+                            uncovered_words=tuple(found.get(UNCOVERED, ())), covered_words=tuple(found.get(CONTEXT, ())))
 
 
 @lru_cache(maxsize=4)

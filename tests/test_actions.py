@@ -102,3 +102,10 @@ def test_crisis_reply_gives_samaritans_and_111():
     tr.latest_message["safety"] = {"levels": ["crisis_support"], "firings": []}
     messages, _ = run(ActionSafetyReply(), tr)
     assert "116 123" in messages[0]["text"] and "111" in messages[0]["text"] and "999" in messages[0]["text"]
+
+
+def test_out_of_scope_names_the_uncovered_condition():
+    tr = tracker("out_of_scope", "what is scoliosis")
+    tr.latest_message["scope"] = {"uncovered_words": ["scoliosis"]}
+    messages, _ = run(ActionOutOfScope(), tr)
+    assert messages[0]["text"].startswith("Sorry, I don't have information about scoliosis.")

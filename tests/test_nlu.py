@@ -108,3 +108,21 @@ def test_external_questions_never_break_understanding(parse, knowledge, shared_d
 )
 def test_clear_cases(parse, text, intent):
     assert parse(text)["intent"]["name"] == intent
+
+
+@pytest.mark.parametrize(
+    "text, covered",
+    [
+        ("what are the symptoms of scoliosis", False),
+        ("what is spinal stenosis?", False),
+        ("does a microdiscectomy help sciatica?", True),   # a surgery the knowledge base covers
+        ("my sciatica is back after the operation, what now", True),
+    ],
+)
+def test_uncovered_conditions_get_an_honest_reply(parse, text, covered):
+    """A spine condition the knowledge base does not cover gets "I don't have information about
+    it", not the nearest wrong answer; with an operation or treatment we cover, it is answered."""
+    result = parse(text)
+    assert (result["intent"]["name"] != "out_of_scope") == covered, result["intent"]
+    if not covered:
+        assert result["scope"]["uncovered_words"]
