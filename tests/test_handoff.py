@@ -118,3 +118,10 @@ def test_feedback_from_widget_payload_and_typed(tmp_path):
     run(action, tracker("feedback_positive", entities=[{"entity": "kb_id", "value": "idd_therapy"}]))
     run(action, tracker("feedback_negative", slots={"last_kb_id": "costs"}))
     assert [(f.kb_id, f.helpful) for f in store.feedback()] == [("idd_therapy", True), ("costs", False)]
+
+
+def test_consent_asks_explicitly_and_links_to_the_privacy_notice():
+    clinic = load_clinic_settings()
+    text = handoff.consent_text(clinic, clinic.privacy_notice_url)
+    assert text.startswith("Last step: may") and text.rstrip().endswith(clinic.privacy_notice_url)
+    assert clinic.privacy_notice_url.startswith("http")
