@@ -29,20 +29,22 @@
   var MAX_MESSAGE_LENGTH = 2000;
 
   // ---- persistence: the conversation survives reloads and navigation within the site ----
+  // sessionStorage, not localStorage: on a shared or family computer the conversation is gone
+  // once the tab is closed, instead of waiting for the next person to open the chat.
   function newSessionId() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
     return "s-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
   }
   function loadState() {
     try {
-      var saved = JSON.parse(window.localStorage.getItem(STORE_KEY) || "null");
+      var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
       if (saved && saved.sessionId && Array.isArray(saved.messages)) return saved;
     } catch (e) { /* storage unavailable or corrupt: start fresh */ }
     return { sessionId: newSessionId(), messages: [], open: false };
   }
   var state = loadState();
   function saveState() {
-    try { window.localStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
+    try { window.sessionStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
   }
 
   // ---- DOM helpers: text only, never innerHTML with message content ----
