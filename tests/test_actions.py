@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionAnswer, ActionClarify, ActionOutOfScope
+from actions.answers import ActionAnswer, ActionClarify, ActionOutOfScope
 
 
 def tracker(intent: str, text: str = "", slots: Optional[Dict[str, Any]] = None, entities: List = (),
@@ -81,7 +81,7 @@ def test_out_of_scope_is_kind_and_offers_the_clinic():
 
 
 def test_safety_reply_comes_first_then_the_buried_question():
-    from actions.actions import ActionSafetyReply
+    from actions.answers import ActionSafetyReply
 
     safety = {"levels": ["urgent_emergency"], "firings": [{"rule": "cauda_equina_bladder", "level": "urgent_emergency"}],
               "replaced_intent": "idd_therapy", "replaced_confidence": 0.8}
@@ -96,7 +96,7 @@ def test_safety_reply_comes_first_then_the_buried_question():
 
 
 def test_crisis_reply_gives_samaritans_and_111():
-    from actions.actions import ActionSafetyReply
+    from actions.answers import ActionSafetyReply
 
     tr = tracker("crisis_support", "i want to die")
     tr.latest_message["safety"] = {"levels": ["crisis_support"], "firings": []}

@@ -10,7 +10,8 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import ActionHumanHandoff, ActionStoreFeedback, ActionSubmitCallback
+from actions.feedback import ActionStoreFeedback
+from actions.handover import ActionHumanHandoff, ActionSubmitCallback
 from spinebot import handoff
 from spinebot.clinic import load_clinic_settings
 from spinebot.storage import Store

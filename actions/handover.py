@@ -1,14 +1,10 @@
-"""SpineBot's custom actions: thin adapters from Rasa trackers to `spinebot`.
-
-All decisions live in `spinebot.answering` (tested without Rasa); these classes only read the
-tracker, call it, and hand the messages to the dispatcher.
-"""
+"""Talking to a person: open/closed wording and the call-back request form."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -19,114 +15,16 @@ from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.storage import CallbackDetails, default_store
 
+from actions.common import channel, now, send
+
 logger = logging.getLogger(__name__)
-
-
-def _send(dispatcher: CollectingDispatcher, messages: List[Dict[str, Any]]) -> None:
-    for message in messages:
-        dispatcher.utter_message(**message)
-
-
-def _channel(tracker: Tracker) -> Optional[str]:
-    return tracker.get_latest_input_channel()
-
-
-class ActionAnswer(Action):
-    """Answer a knowledge question or a follow-up from the knowledge base (one action for all)."""
-
-    def name(self) -> Text:
-        return "action_answer"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
-        latest = tracker.latest_message or {}
-        resolution = answering.resolve(
-            knowledge,
-            intent=(latest.get("intent") or {}).get("name"),
-            entities=latest.get("entities") or [],
-            current_subject=tracker.get_slot("subject"),
-            last_kb_id=tracker.get_slot("last_kb_id"),
-            intent_ranking=latest.get("intent_ranking") or [],
-        )
-        if resolution.entry is not None:
-            entry = resolution.entry
-            _send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, _channel(tracker)))
-            return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
-        if resolution.candidates:
-            _send(dispatcher, answering.clarify_messages(resolution.candidates, _channel(tracker)))
-            return []
-        _send(dispatcher, answering.out_of_scope_messages(clinic, _channel(tracker)))
-        return []
-
-
-class ActionClarify(Action):
-    """Low confidence: offer the likeliest entries as buttons, or say it is out of scope."""
-
-    def name(self) -> Text:
-        return "action_clarify"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        knowledge = default_knowledge_base()
-        latest = tracker.latest_message or {}
-        candidates = answering.clarify_candidates(knowledge, latest.get("intent_ranking") or [])
-        if not (latest.get("text") or "").strip():
-            _send(dispatcher, answering.empty_message_messages(_channel(tracker)))
-        elif candidates:
-            _send(dispatcher, answering.clarify_messages(candidates, _channel(tracker)))
-        else:
-            _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker)))
-        return []
-
-
-class ActionOutOfScope(Action):
-    """Say kindly that the question is outside what SpineBot covers, and who can help."""
-
-    def name(self) -> Text:
-        return "action_out_of_scope"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        uncovered = answering.uncovered_words(tracker.latest_message)
-        _send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), _channel(tracker), uncovered))
-        return []
-
-
-class ActionSafetyReply(Action):
-    """Urgent symptoms or crisis language: the safety reply first, then the patient's own question.
-
-    Marks the conversation for staff (`safety_flagged`, `safety_level`); the rules that fired are
-    in the user message's `safety` parse data, stored in the tracker.
-    """
-
-    def name(self) -> Text:
-        return "action_safety_reply"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
-        latest = tracker.latest_message or {}
-        safety = latest.get("safety") or {"levels": [(latest.get("intent") or {}).get("name")], "firings": []}
-        safety["levels"] = [level for level in safety.get("levels") or [] if level in knowledge]
-        if not safety["levels"]:  # reached without a verdict: never leave an urgent message unanswered
-            safety["levels"] = ["urgent_emergency"]
-        _send(dispatcher, answering.safety_messages(safety, knowledge, clinic, _channel(tracker)))
-        events: List[Dict[Text, Any]] = [SlotSet("safety_flagged", True), SlotSet("safety_level", safety["levels"][0])]
-        also_asked = answering.buried_question(safety, knowledge)
-        if also_asked is not None:
-            dispatcher.utter_message(text="You also asked a question. Here is the general information:")
-            _send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, _channel(tracker)))
-            events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
-        return events
-
-
-def _now() -> dt.datetime:
-    """The real clock; tests give the actions a fixed one instead."""
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class ActionHumanHandoff(Action):
     """Speak to someone or book: the booking answer with open, closed or unknown-hours wording,
     and the call-back offer (`booking` and `human_handoff` get this same reply)."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = _now) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] = now) -> None:
         self.clock = clock
 
     def name(self) -> Text:
@@ -134,14 +32,14 @@ class ActionHumanHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
-        _send(dispatcher, answering.handoff_messages(knowledge["booking"], clinic, self.clock(), _channel(tracker)))
+        send(dispatcher, answering.handoff_messages(knowledge["booking"], clinic, self.clock(), channel(tracker)))
         return [SlotSet("subject", "clinic"), SlotSet("last_kb_id", "booking")]
 
 
 class ActionOpeningHours(Action):
     """Opening hours only when the clinic has set them; otherwise say so honestly."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = _now) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] = now) -> None:
         self.clock = clock
 
     def name(self) -> Text:
@@ -252,7 +150,7 @@ class ActionSubmitCallback(Action):
     """Store the request (both kept if a patient submits twice); on a database error, apologise
     and give the numbers rather than lose the request silently."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = _now, store_factory: Callable[[], Any] = None) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime] = now, store_factory: Callable[[], Any] = None) -> None:
         self.clock = clock
         self.store_factory = store_factory or default_store
 
@@ -287,35 +185,3 @@ class ActionCancelCallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text="OK, I've stopped and haven't saved anything. Is there anything else I can help with?")
         return _clear_callback_slots()
-
-
-class ActionStoreFeedback(Action):
-    """Whether an answer helped, per knowledge-base id, from the widget's buttons or typed."""
-
-    def __init__(self, store_factory: Callable[[], Any] = None) -> None:
-        self.store_factory = store_factory or default_store
-
-    def name(self) -> Text:
-        return "action_store_feedback"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        latest = tracker.latest_message or {}
-        helpful = (latest.get("intent") or {}).get("name") == "feedback_positive"
-        kb_id = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "kb_id"), None)
-        kb_id = kb_id or tracker.get_slot("last_kb_id")
-        if kb_id not in default_knowledge_base():
-            dispatcher.utter_message(text="Thank you. Which answer was that about? You can use the buttons under each answer.")
-            return []
-        try:
-            self.store_factory().add_feedback(tracker.sender_id, kb_id, helpful)
-        except Exception:
-            logger.exception("could not store feedback")
-            dispatcher.utter_message(text="Thank you. I'm sorry, I couldn't save your feedback just now.")
-            return []
-        if helpful:
-            dispatcher.utter_message(text="Thank you for letting us know.")
-        else:
-            clinic = default_clinic_settings()
-            dispatcher.utter_message(text="Thank you, and sorry that didn't help. You could try asking in a "
-                                          f"different way, or phone the clinic on {clinic.phone_text}.")
-        return []

@@ -1,0 +1,101 @@
+"""Answering from the knowledge base: answers, clarifications, out of scope, and the safety reply."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from spinebot import answering
+from spinebot.clinic import default_clinic_settings
+from spinebot.knowledge import default_knowledge_base
+
+from actions.common import channel, send
+
+
+class ActionAnswer(Action):
+    """Answer a knowledge question or a follow-up from the knowledge base (one action for all)."""
+
+    def name(self) -> Text:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
+        latest = tracker.latest_message or {}
+        resolution = answering.resolve(
+            knowledge,
+            intent=(latest.get("intent") or {}).get("name"),
+            entities=latest.get("entities") or [],
+            current_subject=tracker.get_slot("subject"),
+            last_kb_id=tracker.get_slot("last_kb_id"),
+            intent_ranking=latest.get("intent_ranking") or [],
+        )
+        if resolution.entry is not None:
+            entry = resolution.entry
+            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, channel(tracker)))
+            return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
+        if resolution.candidates:
+            send(dispatcher, answering.clarify_messages(resolution.candidates, channel(tracker)))
+            return []
+        send(dispatcher, answering.out_of_scope_messages(clinic, channel(tracker)))
+        return []
+
+
+class ActionClarify(Action):
+    """Low confidence: offer the likeliest entries as buttons, or say it is out of scope."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        knowledge = default_knowledge_base()
+        latest = tracker.latest_message or {}
+        candidates = answering.clarify_candidates(knowledge, latest.get("intent_ranking") or [])
+        if not (latest.get("text") or "").strip():
+            send(dispatcher, answering.empty_message_messages(channel(tracker)))
+        elif candidates:
+            send(dispatcher, answering.clarify_messages(candidates, channel(tracker)))
+        else:
+            send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), channel(tracker)))
+        return []
+
+
+class ActionOutOfScope(Action):
+    """Say kindly that the question is outside what SpineBot covers, and who can help."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        uncovered = answering.uncovered_words(tracker.latest_message)
+        send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), channel(tracker), uncovered))
+        return []
+
+
+class ActionSafetyReply(Action):
+    """Urgent symptoms or crisis language: the safety reply first, then the patient's own question.
+
+    Marks the conversation for staff (`safety_flagged`, `safety_level`); the rules that fired are
+    in the user message's `safety` parse data, stored in the tracker.
+    """
+
+    def name(self) -> Text:
+        return "action_safety_reply"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
+        latest = tracker.latest_message or {}
+        safety = latest.get("safety") or {"levels": [(latest.get("intent") or {}).get("name")], "firings": []}
+        safety["levels"] = [level for level in safety.get("levels") or [] if level in knowledge]
+        if not safety["levels"]:  # reached without a verdict: never leave an urgent message unanswered
+            safety["levels"] = ["urgent_emergency"]
+        send(dispatcher, answering.safety_messages(safety, knowledge, clinic, channel(tracker)))
+        events: List[Dict[Text, Any]] = [SlotSet("safety_flagged", True), SlotSet("safety_level", safety["levels"][0])]
+        also_asked = answering.buried_question(safety, knowledge)
+        if also_asked is not None:
+            dispatcher.utter_message(text="You also asked a question. Here is the general information:")
+            send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, channel(tracker)))
+            events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
+        return events

@@ -1,0 +1,48 @@
+"""Whether an answer helped, stored per knowledge-base id."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from spinebot.clinic import default_clinic_settings
+from spinebot.knowledge import default_knowledge_base
+from spinebot.storage import default_store
+
+logger = logging.getLogger(__name__)
+
+
+class ActionStoreFeedback(Action):
+    """Whether an answer helped, per knowledge-base id, from the widget's buttons or typed."""
+
+    def __init__(self, store_factory: Callable[[], Any] = None) -> None:
+        self.store_factory = store_factory or default_store
+
+    def name(self) -> Text:
+        return "action_store_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        latest = tracker.latest_message or {}
+        helpful = (latest.get("intent") or {}).get("name") == "feedback_positive"
+        kb_id = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "kb_id"), None)
+        kb_id = kb_id or tracker.get_slot("last_kb_id")
+        if kb_id not in default_knowledge_base():
+            dispatcher.utter_message(text="Thank you. Which answer was that about? You can use the buttons under each answer.")
+            return []
+        try:
+            self.store_factory().add_feedback(tracker.sender_id, kb_id, helpful)
+        except Exception:
+            logger.exception("could not store feedback")
+            dispatcher.utter_message(text="Thank you. I'm sorry, I couldn't save your feedback just now.")
+            return []
+        if helpful:
+            dispatcher.utter_message(text="Thank you for letting us know.")
+        else:
+            clinic = default_clinic_settings()
+            dispatcher.utter_message(text="Thank you, and sorry that didn't help. You could try asking in a "
+                                          f"different way, or phone the clinic on {clinic.phone_text}.")
+        return []
+
