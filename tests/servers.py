@@ -105,6 +105,7 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
                "db": str(workdir / "var" / "spinebot.db"), "rasa_log": str(logs["rasa"]),
                "actions_port": str(actions_port), "rasa_port": str(rasa_port),
                "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}", "restart_actions": restart_actions,
+               "stop_actions": lambda: stop(processes[0]),
                "pids": {"actions": processes[0].pid, "rasa": processes[1].pid}}
     finally:
         for process in reversed(processes):

@@ -160,3 +160,15 @@ def test_call_back_form_cancel_and_urgent_mid_form(bot):
     assert "999" in replies[0]["text"] and "phone number" in texts(replies[1:])  # urgent first, then the form goes on
     assert "stopped and haven't saved" in texts(say(bot, sender, "never mind"))
     assert Store(bot["database_url"]).callbacks(sender_id=sender) == []
+
+
+def test_dead_action_server_still_gets_the_urgent_instruction_out(bot):
+    """The first urgent line is a Rasa response, not a custom action: it reaches the patient even
+    when the action server is down."""
+    bot["stop_actions"]()
+    try:
+        replies = say(bot, f"dead-actions-{uuid.uuid4()}", "both my legs have gone numb and I've wet myself")
+        assert replies and "999" in replies[0]["text"]
+    finally:
+        bot["restart_actions"]()
+    assert contract(say(bot, f"after-{uuid.uuid4()}", "what is IDD therapy?"))["kb_id"] == "idd_therapy"

@@ -27,6 +27,7 @@
   var STORE_KEY = "spinebot.widget.v1";
   var TYPING_TIMEOUT_MS = 20000;
   var MAX_MESSAGE_LENGTH = 2000;
+  var NO_REPLY_TEXT = "Sorry, I'm having trouble replying right now. Please try again in a moment, or phone the clinic. In an emergency, call 999.";
 
   // ---- persistence: the conversation survives reloads and navigation within the site ----
   // sessionStorage, not localStorage: on a shared or family computer the conversation is gone
@@ -173,7 +174,12 @@
   function showTyping(on) {
     typing.hidden = !on;
     if (typingTimer) clearTimeout(typingTimer);
-    if (on) typingTimer = setTimeout(function () { typing.hidden = true; }, TYPING_TIMEOUT_MS);
+    if (on) {
+      typingTimer = setTimeout(function () {
+        typing.hidden = true;
+        renderMessage({ from: "bot", text: NO_REPLY_TEXT });
+      }, TYPING_TIMEOUT_MS);
+    }
   }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
