@@ -33,6 +33,8 @@ $(STAMPS)/venv: requirements.lock pyproject.toml scripts/find-python.sh
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@# telemetry off for plain `rasa ...` commands run inside the activated .venv too
+	@grep -q RASA_TELEMETRY_ENABLED $(BIN)/activate || echo 'export RASA_TELEMETRY_ENABLED=false' >> $(BIN)/activate
 	@touch $@
 
 $(SPACY_MODEL)/spinebot_fingerprint.json: $(STAMPS)/venv $(KNOWLEDGE) spinebot/nlp.py spinebot/knowledge.py
