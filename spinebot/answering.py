@@ -18,7 +18,6 @@ from spinebot.knowledge import Entry, KnowledgeBase
 
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 MAX_CLARIFY_OPTIONS = 3
 MIN_CLARIFY_CONFIDENCE = 0.05
 SOCKETIO_CHANNEL = "socketio"

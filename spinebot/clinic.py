@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -175,7 +175,3 @@ def default_clinic_settings() -> ClinicSettings:
     """The project's clinic settings, read once per process."""
     return load_clinic_settings(paths.CLINIC_FILE)
 
-
-def phone_lines(settings: ClinicSettings) -> List[str]:
-    """One line per number, for replies that list them."""
-    return [f"{phone.display}" + (f" ({phone.label})" if phone.label else "") for phone in settings.phone_numbers]
