@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: help install train run test bench lock clean widget
+.PHONY: help install train run test bench eval lock clean widget
 
 help:
 	@echo "make run      set up (first time), then start SpineBot on http://localhost:5005"
@@ -23,6 +23,7 @@ help:
 	@echo "make install  create .venv from requirements.lock and build the spaCy pipeline"
 	@echo "make train    train the Rasa model (skipped when up to date)"
 	@echo "make bench    measure start-up time, memory and reply latency"
+	@echo "make eval     score the bot on the blind question sets (results/eval.md)"
 
 install: $(STAMPS)/venv $(SPACY_MODEL)/spinebot_fingerprint.json
 
@@ -72,3 +73,7 @@ lock:
 
 clean:
 	rm -rf build models results $(STAMPS)
+
+# Blind evaluation sets (tests/eval/) over the real servers, against a TF-IDF search box: results/eval.md.
+eval: install train
+	$(BIN)/python scripts/evaluate.py

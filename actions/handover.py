@@ -51,6 +51,7 @@ class ActionOpeningHours(Action):
         if not clinic.hours_known:
             text = f"{clinic.opening_hours_sentence()} The numbers are {clinic.phone_text}."
         dispatcher.utter_message(text=text, buttons=[{"title": "Request a call back", "payload": "/request_callback"}])
+        send(dispatcher, [answering.custom_message({"kb_id": None, "type": "opening_hours"}, channel(tracker))])
         return []
 
 

@@ -22,7 +22,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import running_bot  # noqa: E402
+from spinebot.local_servers import running_bot  # noqa: E402
 
 QUESTIONS = ["what is failed back surgery syndrome", "how is laser spine surgery done?", "what are injections for?",
              "what is IDD therapy", "how much does it cost", "why do back operations fail", "hello",

@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import running_bot
+from spinebot.local_servers import running_bot
 
 pytestmark = pytest.mark.e2e
 

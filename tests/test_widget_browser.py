@@ -16,7 +16,7 @@ import pytest
 from spinebot import paths
 from spinebot.storage import Store
 from spinebot.widget_server import make_server
-from tests.servers import free_port, running_bot
+from spinebot.local_servers import free_port, running_bot
 
 CHROMIUM = os.environ.get("SPINEBOT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

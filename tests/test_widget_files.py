@@ -13,7 +13,7 @@ import pytest
 
 from spinebot import paths
 from spinebot.widget_server import make_server
-from tests.servers import free_port
+from spinebot.local_servers import free_port
 
 WIDGET = paths.PROJECT_ROOT / "widget"
 

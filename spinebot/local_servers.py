@@ -1,4 +1,4 @@
-"""Start and stop the real action server and Rasa server for end-to-end tests."""
+"""Start and stop the real action server and Rasa server on free loopback ports (tests, `make bench`, `make eval`)."""
 
 from __future__ import annotations
 
