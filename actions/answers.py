@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
+from spinebot.replies import default_replies
 
 from actions.common import channel, send
 
@@ -34,8 +35,13 @@ class ActionAnswer(Action):
         )
         if resolution.entry is not None:
             entry = resolution.entry
-            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, channel(tracker)))
+            reminder = default_replies().personal_reminder if resolution.personal else None
+            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, channel(tracker), reminder))
             return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
+        if resolution.not_covered:
+            send(dispatcher, answering.not_covered_messages(resolution, knowledge, clinic, default_replies(),
+                                                            channel(tracker), tracker.get_slot("last_kb_id")))
+            return [SlotSet("subject", resolution.subject)] if resolution.subject else []
         if resolution.candidates:
             send(dispatcher, answering.clarify_messages(resolution.candidates, channel(tracker)))
             return []
@@ -99,3 +105,4 @@ class ActionSafetyReply(Action):
             send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, channel(tracker)))
             events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
         return events
+

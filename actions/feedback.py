@@ -6,11 +6,16 @@ import logging
 from typing import Any, Callable, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
+from spinebot.replies import default_replies
 from spinebot.storage import default_store
+
+from actions.common import channel, send
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +32,8 @@ class ActionStoreFeedback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         latest = tracker.latest_message or {}
         helpful = (latest.get("intent") or {}).get("name") == "feedback_positive"
-        kb_id = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "kb_id"), None)
-        kb_id = kb_id or tracker.get_slot("last_kb_id")
+        from_button = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "kb_id"), None)
+        kb_id = from_button or tracker.get_slot("last_kb_id")
         if kb_id not in default_knowledge_base():
             dispatcher.utter_message(text="Thank you. Which answer was that about? You can use the buttons under each answer.")
             return []
@@ -40,9 +45,23 @@ class ActionStoreFeedback(Action):
             return []
         if helpful:
             dispatcher.utter_message(text="Thank you for letting us know.")
-        else:
+            return []
+        if from_button:
             clinic = default_clinic_settings()
             dispatcher.utter_message(text="Thank you, and sorry that didn't help. You could try asking in a "
                                           f"different way, or phone the clinic on {clinic.phone_text}.")
-        return []
+            return []
+        return self._offer_other_answers(dispatcher, tracker, kb_id)
+
+    @staticmethod
+    def _offer_other_answers(dispatcher: CollectingDispatcher, tracker: Tracker, missed: str) -> List[Dict[Text, Any]]:
+        """Typed "that's not what I asked": offer the model's other guesses for that question."""
+        knowledge = default_knowledge_base()
+        previous = answering.previous_user_message(tracker.events)
+        ranked = answering.clarify_candidates(knowledge, previous.get("intent_ranking") or [],
+                                              limit=answering.MAX_CLARIFY_OPTIONS + 1)
+        candidates = [entry for entry in ranked if entry.id != missed][:answering.MAX_CLARIFY_OPTIONS]
+        send(dispatcher, answering.not_what_i_asked_messages(candidates, default_clinic_settings(), default_replies(),
+                                                             channel(tracker)))
+        return [SlotSet("last_kb_id", None)]
 

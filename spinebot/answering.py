@@ -14,10 +14,17 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from spinebot.clinic import ClinicSettings
 from spinebot.handoff import handoff_text
-from spinebot.knowledge import Entry, KnowledgeBase
+from spinebot.knowledge import ANSWER_KIND, Entry, KnowledgeBase
+from spinebot.replies import Replies
 
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
+NOT_COVERED_INTENT = "not_covered"
+PERSONAL_INTENT = "personal_advice"
+# Entries about the clinic's services: never offered as "general information" for a personal case.
+SERVICE_ENTRIES = frozenset({"clinic_contact", "booking", "costs", PERSONAL_INTENT})
+# A personal question is answered with a general entry only when the model saw it this clearly.
+MIN_PERSONAL_GENERAL_CONFIDENCE = 0.12
 MAX_CLARIFY_OPTIONS = 3
 MIN_CLARIFY_CONFIDENCE = 0.05
 SOCKETIO_CHANNEL = "socketio"
@@ -32,10 +39,16 @@ class Resolution:
 
     entry: Optional[Entry] = None
     candidates: List[Entry] = field(default_factory=list)
+    # The documents are silent: say so, about this subject and facet where they are known.
+    not_covered: bool = False
+    subject: Optional[str] = None
+    facet: Optional[str] = None
+    # A question about the patient's own case, answered with general information and a reminder.
+    personal: bool = False
 
     @property
     def out_of_scope(self) -> bool:
-        return self.entry is None and not self.candidates
+        return self.entry is None and not self.candidates and not self.not_covered
 
 
 def _first_subject(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
@@ -53,17 +66,27 @@ def _unique(entries: Iterable[Optional[Entry]]) -> List[Entry]:
     return list(seen.values())
 
 
+def _subject_overview(knowledge: KnowledgeBase, subject: Optional[str]) -> Optional[Entry]:
+    registered = knowledge.subjects.get(subject or "")
+    return knowledge.get(registered.overview) if registered else None
+
+
 def _resolve_followup(
-    knowledge: KnowledgeBase, facet: str, subject: Optional[str], last_entry: Optional[Entry]
+    knowledge: KnowledgeBase, facet: str, subject: Optional[str], last_entry: Optional[Entry],
+    named_subject: Optional[str] = None,
 ) -> Resolution:
     if facet == "more":
-        if last_entry is not None:
+        switched = named_subject is not None and (last_entry is None or named_subject != last_entry.subject)
+        if last_entry is not None and not switched:
             return Resolution(entry=knowledge[last_entry.related[0]]) if last_entry.related else Resolution()
-        overview = knowledge.for_followup(subject, "overview")
+        overview = knowledge.for_followup(subject, "overview") or _subject_overview(knowledge, subject)
         return Resolution(entry=overview) if overview else Resolution()
     entry = knowledge.for_followup(subject, facet)
     if entry is not None:
         return Resolution(entry=entry)
+    if subject in knowledge.subjects:
+        # A known subject, but no entry answers this about it: the documents are silent.
+        return Resolution(not_covered=True, subject=subject, facet=facet)
     # The subject is unknown or has no answer for this facet: ask, offering what we can answer.
     same_subject = [e for e in knowledge if subject and e.subject == subject]
     candidates = _unique(same_subject + knowledge.entries_with_facet(facet))
@@ -79,34 +102,59 @@ def resolve(
     intent_ranking: Sequence[Dict[str, Any]] = (),
 ) -> Resolution:
     """Which entry answers this message, given the conversation so far."""
+    if intent == PERSONAL_INTENT:
+        general = general_entry_for_personal(knowledge, intent_ranking)
+        if general is not None:
+            return Resolution(entry=general, personal=True)
     direct = knowledge.for_intent(intent)
     if direct is not None:
         return Resolution(entry=direct)
     last_entry = knowledge.get(last_kb_id) if last_kb_id else None
+    named = _first_subject(entities)
+    if intent == NOT_COVERED_INTENT:
+        return Resolution(not_covered=True, subject=named)
     if intent and intent.startswith(FOLLOWUP_PREFIX):
-        subject = _first_subject(entities) or current_subject
-        return _resolve_followup(knowledge, intent[len(FOLLOWUP_PREFIX):], subject, last_entry)
+        subject = named or current_subject
+        return _resolve_followup(knowledge, intent[len(FOLLOWUP_PREFIX):], subject, last_entry, named)
     if intent == FALLBACK_INTENT:
         return Resolution(candidates=clarify_candidates(knowledge, intent_ranking))
     return Resolution()
 
 
-def clarify_candidates(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> List[Entry]:
+def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> Optional[Entry]:
+    """The general entry that best fits a question about the patient's own case, if the model
+    also saw one clearly ("I had a discectomy 4 months ago and still have leg pain, is that
+    normal?" → when an operation is said to have failed)."""
+    for item in intent_ranking:
+        entry = knowledge.for_intent(item.get("name"))
+        if entry is None or entry.id in SERVICE_ENTRIES or entry.kind != ANSWER_KIND:
+            continue
+        if (item.get("confidence") or 0.0) >= MIN_PERSONAL_GENERAL_CONFIDENCE:
+            return entry
+        return None
+    return None
+
+
+def clarify_candidates(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]],
+                       limit: int = MAX_CLARIFY_OPTIONS) -> List[Entry]:
     """The two or three likeliest knowledge entries, best first, for a 'did you mean' question."""
     ranked = [
         knowledge.for_intent(item.get("name"))
         for item in intent_ranking
         if (item.get("confidence") or 0.0) >= MIN_CLARIFY_CONFIDENCE
     ]
-    return _unique(ranked)[:MAX_CLARIFY_OPTIONS]
+    return _unique(ranked)[:limit]
+
+
+def previous_user_message(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """The parse data of the user message before the latest one ({} if there is none)."""
+    user_messages = [event.get("parse_data") or {} for event in events if event.get("event") == "user"]
+    return user_messages[-2] if len(user_messages) >= 2 else {}
 
 
 def render_answer(entry: Entry, clinic: ClinicSettings) -> str:
     """The answer's text with clinic facts filled in from the settings file."""
-    text = entry.answer
-    for name, value in clinic.placeholders().items():
-        text = text.replace("{" + name + "}", value)
-    return text.strip()
+    return fill_clinic(entry.answer, clinic).strip()
 
 
 def one_bubble(text: str) -> str:
@@ -143,17 +191,65 @@ def custom_message(contract: Dict[str, Any], channel: Optional[str]) -> Message:
     return {"json_message": contract}
 
 
-def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]) -> List[Message]:
-    """An answer, its source line, related questions as buttons, and the reply contract."""
+def fill_clinic(text: str, clinic: ClinicSettings) -> str:
+    for name, value in clinic.placeholders().items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str],
+                       personal_reminder: Optional[str] = None) -> List[Message]:
+    """An answer, its source line, related questions as buttons, and the reply contract.
+
+    For a question about the patient's own case, the reminder that only their doctor can judge
+    comes first, and the contract says `"personal": true`.
+    """
     messages: List[Message] = [{"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")}]
+    if personal_reminder:
+        messages.insert(0, {"text": one_bubble(fill_clinic(personal_reminder, clinic))})
     related = [knowledge[entry_id] for entry_id in entry.related]
     buttons = [entry_button(e) for e in related]
     if entry.offer_callback:
         buttons.insert(0, CALLBACK_BUTTON)
     if buttons:
         messages.append({"text": "You might also want to know:", "buttons": buttons})
-    messages.append(custom_message(knowledge_contract(entry), channel))
+    contract = knowledge_contract(entry)
+    if personal_reminder:
+        contract["personal"] = True
+    messages.append(custom_message(contract, channel))
     return messages
+
+
+def not_covered_messages(resolution: Resolution, knowledge: KnowledgeBase, clinic: ClinicSettings,
+                         replies: Replies, channel: Optional[str], last_kb_id: Optional[str] = None) -> List[Message]:
+    """The documents are silent: say so plainly, say who can answer, and offer what is known.
+
+    Never the nearest entry dressed up as an answer: a patient who asks about the risks of laser
+    surgery must not read the overview and think it names them all.
+    """
+    subject = knowledge.subjects.get(resolution.subject or "")
+    asks = replies.facet_question(resolution.facet, subject.name) if subject and resolution.facet else None
+    opening = (replies.not_covered["facet"].replace("{asks}", asks) if asks else replies.not_covered["general"])
+    text = fill_clinic(f"{opening}\n{replies.not_covered['who_can_help']}", clinic)
+    buttons = [CALLBACK_BUTTON]
+    overview = knowledge.get(subject.overview) if subject else None
+    if overview is not None and overview.id != last_kb_id and overview.kind == ANSWER_KIND:
+        buttons.insert(0, entry_button(overview))
+    contract = {"kb_id": None, "type": "not_covered", "subject": resolution.subject, "facet": resolution.facet}
+    return [{"text": one_bubble(text)}, {"text": replies.not_covered["offer"], "buttons": buttons},
+            custom_message(contract, channel)]
+
+
+def not_what_i_asked_messages(candidates: Sequence[Entry], clinic: ClinicSettings, replies: Replies,
+                              channel: Optional[str]) -> List[Message]:
+    """The last answer missed: apologise and offer the model's other guesses for that question."""
+    contract = {"kb_id": None, "type": "clarify", "options": [entry.id for entry in candidates]}
+    if candidates:
+        first = {"text": replies.not_what_i_asked["with_options"], "buttons": [entry_button(e) for e in candidates]}
+    else:
+        first = {"text": fill_clinic(replies.not_what_i_asked["without_options"], clinic),
+                 "buttons": [CALLBACK_BUTTON]}
+    return [first, custom_message(contract, channel)]
 
 
 def clarify_messages(candidates: Sequence[Entry], channel: Optional[str]) -> List[Message]:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from functools import lru_cache
+from pathlib import Path
+from typing import List, Optional, Tuple
 
 import phonenumbers
+import yaml
 
+from spinebot import paths
 from spinebot.clinic import ClinicSettings
 
 MAX_NAME_LENGTH = 80
@@ -169,3 +173,42 @@ def change_buttons() -> List[dict]:
         buttons.append({"title": f"Change {FIELD_LABELS[field]}",
                         "payload": '/change_field{"field": "%s"}' % field})
     return buttons
+
+
+STOP_REQUESTS_FILE = Path("conversation") / "stop_requests.yml"
+
+
+@dataclass(frozen=True)
+class StopRequests:
+    """Decides whether a message in a form means "stop": a stop phrase and nothing but filler
+    words. A name that merely contains "stop", "quit" or "never" is a name, not a command."""
+
+    phrases: Tuple[Tuple[str, ...], ...]
+    fillers: frozenset
+
+    def is_stop_request(self, text: str) -> bool:
+        words = re.sub(r"[^a-z ]+", " ", text.lower().replace("'", "").replace("\u2019", "")).split()
+        if not words or len(words) > 12:
+            return False
+        for phrase in sorted(self.phrases, key=len, reverse=True):
+            for start in range(len(words) - len(phrase) + 1):
+                if tuple(words[start:start + len(phrase)]) == phrase:
+                    rest = words[:start] + words[start + len(phrase):]
+                    return all(word in self.fillers for word in rest)
+        return False
+
+
+def load_stop_requests(folder: Optional[Path] = None) -> StopRequests:
+    path = Path(folder or paths.KNOWLEDGE_DIR) / STOP_REQUESTS_FILE
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    phrases, fillers = data.get("phrases"), data.get("fillers")
+    if not isinstance(phrases, list) or not phrases or not isinstance(fillers, list) \
+            or not all(isinstance(word, str) for word in phrases + fillers):
+        raise ValueError(f"{STOP_REQUESTS_FILE}: needs lists of quoted `phrases` and `fillers` (text only)")
+    return StopRequests(phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
+                        fillers=frozenset(str(f).lower() for f in fillers))
+
+
+@lru_cache(maxsize=1)
+def default_stop_requests() -> StopRequests:
+    return load_stop_requests(paths.KNOWLEDGE_DIR)

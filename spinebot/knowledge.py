@@ -20,6 +20,7 @@ import yaml
 from spinebot import paths
 
 SOURCES_FILE = "sources.yml"
+SUBJECTS_FILE = Path("conversation") / "subjects.yml"
 REQUIRED_ENTRY_FIELDS = ("id", "title", "subject", "answer", "sources", "related", "last_reviewed")
 OPTIONAL_ENTRY_FIELDS = ("terms", "followups", "intents", "kind", "offer_callback")
 ENTRY_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -74,12 +75,24 @@ class Entry:
         return f"Source: {titles} (reviewed {self.last_reviewed:%d %B %Y})"
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Something patients ask about: a treatment, a condition, the clinic. Follow-ups ("is it
+    painful?") are resolved against it, and a question no entry answers is declined in its name."""
+
+    id: str
+    name: str
+    overview: str
+    terms: Tuple[str, ...] = ()
+
+
 @dataclass
 class KnowledgeBase:
     """All entries, indexed the ways the assistant needs to reach them."""
 
     entries: Dict[str, Entry]
     sources: Dict[str, Source]
+    subjects: Dict[str, Subject] = field(default_factory=dict)
     by_intent: Dict[str, Entry] = field(default_factory=dict)
     by_followup: Dict[str, Entry] = field(default_factory=dict)
 
@@ -126,9 +139,11 @@ class KnowledgeBase:
     def subject_terms(self) -> Dict[str, List[str]]:
         """Every subject with the words patients use for it (feeds the spaCy entity ruler)."""
         terms: Dict[str, List[str]] = {}
-        for entry in self.entries.values():
-            bucket = terms.setdefault(entry.subject, [])
-            bucket.extend(term for term in entry.terms if term not in bucket)
+        owners = [(entry.subject, entry.terms) for entry in self.entries.values()]
+        owners += [(subject.id, subject.terms) for subject in self.subjects.values()]
+        for subject_id, subject_terms in owners:
+            bucket = terms.setdefault(subject_id, [])
+            bucket.extend(term for term in subject_terms if term not in bucket)
         return {subject: words for subject, words in terms.items() if words}
 
 
@@ -295,6 +310,41 @@ def _check_links(entries: Mapping[str, Entry]) -> None:
             intents[intent] = entry.id
 
 
+def _load_subjects(folder: Path) -> Dict[str, Subject]:
+    path = folder / SUBJECTS_FILE
+    data = _read_yaml(path) or {}
+    raw_subjects = data.get("subjects") if isinstance(data, dict) else None
+    if not isinstance(raw_subjects, dict) or not raw_subjects:
+        raise _fail(path, "subjects", "must be a mapping of subject ids to a name and an overview entry")
+    subjects = {}
+    for key, raw in raw_subjects.items():
+        where = f"subjects.{key}"
+        if not ENTRY_ID_PATTERN.match(str(key)) or not isinstance(raw, dict):
+            raise _fail(path, where, "must be a lower_snake_case id mapping to `name` and `overview`")
+        unknown = set(raw) - {"name", "overview", "terms"}
+        if unknown:
+            raise _fail(path, where, f"unknown fields {sorted(unknown)}")
+        for name in ("name", "overview"):
+            if not isinstance(raw.get(name), str) or not raw[name].strip():
+                raise _fail(path, f"{where}.{name}", "must be non-empty text")
+        terms = _string_list(path, f"{where}.terms", raw.get("terms"))
+        subjects[key] = Subject(id=key, name=raw["name"].strip(), overview=raw["overview"].strip(), terms=terms)
+    return subjects
+
+
+def _check_subjects(entries: Mapping[str, Entry], subjects: Mapping[str, Subject]) -> None:
+    """Every subject used by an entry or a follow-up key is registered, and its overview exists."""
+    for entry in entries.values():
+        used = [entry.subject] + [key.split(".", 1)[0] for key in entry.followups]
+        for subject in used:
+            if subject not in subjects:
+                raise KnowledgeError(
+                    f"{entry.file}: entry '{entry.id}': subject '{subject}' is not in {SUBJECTS_FILE}")
+    for subject in subjects.values():
+        if subject.overview not in entries:
+            raise KnowledgeError(f"{SUBJECTS_FILE}: subjects.{subject.id}.overview: unknown entry '{subject.overview}'")
+
+
 def load_knowledge_base(folder: Optional[Path] = None) -> KnowledgeBase:
     """Read and validate every `*.yml` file of the knowledge folder."""
     folder = Path(folder or paths.KNOWLEDGE_DIR)
@@ -313,7 +363,9 @@ def load_knowledge_base(folder: Optional[Path] = None) -> KnowledgeBase:
                 raise _fail(path, f"entry '{entry.id}'", f"duplicate id (also in {entries[entry.id].file})")
             entries[entry.id] = entry
     _check_links(entries)
-    return KnowledgeBase(entries=entries, sources=sources)
+    subjects = _load_subjects(folder)
+    _check_subjects(entries, subjects)
+    return KnowledgeBase(entries=entries, sources=sources, subjects=subjects)
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from spinebot.handoff import default_stop_requests
 from spinebot.nlp import SUBJECT_LABEL
 from spinebot.safety import safety_detector_for
 from spinebot.scope import scope_checker_for
@@ -145,6 +146,35 @@ class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if with_features:
             super().process(with_features)
+        return messages
+
+
+CANCEL_INTENT = "cancel"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class StopRequestGuard(UntrainedSpacyComponent):
+    """`cancel` only for a clear request to stop (knowledge/conversation/stop_requests.yml).
+
+    Inside the call-back form, a patient's answer is taken as the answer unless the intent is
+    `cancel`; a classifier that reads "Ann Stopes" as "stop" would throw the request away. So the
+    intent is `cancel` exactly when the message is a stop phrase with nothing but filler words.
+    """
+
+    def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
+        stops = default_stop_requests()
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get("name")
+            is_stop = stops.is_stop_request(message.get(TEXT) or "")
+            if is_stop and intent != CANCEL_INTENT:
+                override_intent(message, CANCEL_INTENT, {"reason": "stop phrase"}, key="stop_request")
+            elif intent == CANCEL_INTENT and not is_stop:
+                ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != CANCEL_INTENT]
+                best = ranking[0] if ranking else {"name": None, "confidence": 0.0}
+                message.set(INTENT, best, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 

@@ -42,7 +42,8 @@ def heldout_examples() -> List[Tuple[str, str]]:
 
 
 def test_heldout_set_is_never_trained_on():
-    trained = {line.strip()[2:].lower() for line in (paths.PROJECT_ROOT / "data" / "nlu.yml").read_text().splitlines() if line.strip().startswith("- ")}
+    trained = {line.strip()[2:].lower() for path in (paths.PROJECT_ROOT / "data").rglob("*.yml")
+               for line in path.read_text().splitlines() if line.strip().startswith("- ")}
     leaked = [text for _, text in heldout_examples() if text.lower() in trained]
     assert not leaked, f"held-out examples found in the training data: {leaked[:5]}"
 

@@ -1,0 +1,117 @@
+"""Replies built around the knowledge base: the documents' silences, personal questions,
+"that's not what I asked", and names in the call-back form that look like commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from spinebot import answering, paths
+from spinebot.handoff import default_stop_requests
+from spinebot.replies import RepliesError, default_replies, load_replies
+
+NAMES_FILE = paths.PROJECT_ROOT / "tests" / "data" / "callback_names.txt"
+
+
+def callback_names() -> List[str]:
+    lines = NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_the_names_list_is_big_and_has_look_alikes():
+    names = callback_names()
+    look_alikes = [n for n in names if any(w in n.lower() for w in ("stop", "quit", "end", "cancel", "abort", "never", "mind"))]
+    assert len(names) >= 100 and len(look_alikes) >= 25
+
+
+@pytest.mark.parametrize("name", callback_names())
+def test_a_name_is_never_a_stop_request(name):
+    assert not default_stop_requests().is_stop_request(name)
+
+
+@pytest.mark.parametrize("text", ["stop", "Cancel", "never mind", "no, stop please", "forget it thanks",
+                                  "I don't want a call back anymore", "oh never mind then", "quit", "abort"])
+def test_clear_stop_requests_are_recognised(text):
+    assert default_stop_requests().is_stop_request(text)
+
+
+def test_no_name_is_understood_as_cancel(parse):
+    """Through the trained pipeline: inside the form, only `cancel` ends it."""
+    cancelled = [name for name in callback_names() if parse(name)["intent"]["name"] == "cancel"]
+    assert cancelled == []
+    assert parse("never mind")["intent"]["name"] == "cancel"
+
+
+def test_silent_facet_of_a_known_subject_is_declined_by_name(knowledge, clinic):
+    resolution = answering.resolve(knowledge, "followup_painful", current_subject="laser_surgery")
+    assert resolution.not_covered and (resolution.subject, resolution.facet) == ("laser_surgery", "painful")
+    messages = answering.not_covered_messages(resolution, knowledge, clinic, default_replies(), "rest")
+    assert "don't say whether laser spine surgery is painful" in messages[0]["text"]
+    assert clinic.phone_text in messages[0]["text"] and "999" in messages[0]["text"]
+    titles = [button["title"] for button in messages[1]["buttons"]]
+    assert knowledge["laser_surgery_overview"].title in titles and "Request a call back" in titles
+    assert messages[-1]["json_message"] == {"kb_id": None, "type": "not_covered", "subject": "laser_surgery",
+                                            "facet": "painful"}
+
+
+def test_laser_and_revision_risks_are_not_answered_with_disc_recurrence(knowledge):
+    """The sources give no risks for laser or revision surgery: the honest reply, not the nearest entry."""
+    for subject in ("laser_surgery", "revision_surgery"):
+        resolution = answering.resolve(knowledge, "followup_downsides", current_subject=subject)
+        assert resolution.entry is None and resolution.not_covered
+
+
+def test_a_facet_the_knowledge_base_answers_is_answered(knowledge):
+    assert answering.resolve(knowledge, "followup_suitability", current_subject="idd").entry.id == "idd_therapy"
+
+
+def test_not_covered_without_subject_is_general(knowledge, clinic):
+    resolution = answering.resolve(knowledge, "not_covered")
+    messages = answering.not_covered_messages(resolution, knowledge, clinic, default_replies(), "rest")
+    assert "isn't covered by the clinic's documents" in messages[0]["text"]
+    assert [b["title"] for b in messages[1]["buttons"]] == ["Request a call back"]
+
+
+def test_topic_switch_by_naming_another_subject(knowledge):
+    resolution = answering.resolve(knowledge, "followup_more", entities=[{"entity": "subject", "value": "idd"}],
+                                   current_subject="laser_surgery", last_kb_id="laser_surgery_overview")
+    assert resolution.entry.id == "idd_therapy"
+
+
+def test_personal_question_gets_general_entry_with_reminder(knowledge, clinic):
+    ranking = [{"name": "personal_advice", "confidence": 0.55}, {"name": "when_surgery_failed", "confidence": 0.3}]
+    resolution = answering.resolve(knowledge, "personal_advice", intent_ranking=ranking)
+    assert resolution.personal and resolution.entry.id == "when_surgery_failed"
+    messages = answering.knowledge_messages(resolution.entry, knowledge, clinic, "rest", default_replies().personal_reminder)
+    assert "only your own doctor" in messages[0]["text"] and "3 months" in messages[1]["text"]
+    assert messages[-1]["json_message"]["personal"] is True
+
+
+def test_personal_question_with_nothing_general_gets_the_personal_reply(knowledge):
+    ranking = [{"name": "personal_advice", "confidence": 0.8}, {"name": "costs", "confidence": 0.1},
+               {"name": "idd_therapy", "confidence": 0.05}]
+    assert answering.resolve(knowledge, "personal_advice", intent_ranking=ranking).entry.id == "personal_advice"
+
+
+def test_not_what_i_asked_offers_the_other_guesses(knowledge, clinic):
+    candidates = [knowledge["idd_therapy"], knowledge["physiotherapy"]]
+    messages = answering.not_what_i_asked_messages(candidates, clinic, default_replies(), "rest")
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/idd_therapy", "/physiotherapy"]
+    assert messages[-1]["json_message"]["type"] == "clarify"
+
+
+def test_previous_user_message_is_the_one_before_the_latest():
+    events = [{"event": "user", "parse_data": {"text": "q1"}}, {"event": "bot"},
+              {"event": "user", "parse_data": {"text": "that's not what I asked"}}]
+    assert answering.previous_user_message(events) == {"text": "q1"}
+    assert answering.previous_user_message(events[:1]) == {}
+
+
+def test_replies_file_errors_name_the_field(tmp_path: Path):
+    (tmp_path / "conversation").mkdir()
+    (tmp_path / "conversation" / "replies.yml").write_text(
+        "facets: {painful: {asks: 'whether {subject} hurts'}}\nnot_covered: {facet: x, general: y, who_can_help: z}\n")
+    with pytest.raises(RepliesError, match="not_covered.offer"):
+        load_replies(tmp_path)
