@@ -23,7 +23,7 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
+        knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         resolution = answering.resolve(
             knowledge,
@@ -33,6 +33,17 @@ class ActionAnswer(Action):
             last_kb_id=tracker.get_slot("last_kb_id"),
             intent_ranking=latest.get("intent_ranking") or [],
         )
+        if resolution.not_covered and not resolution.subject:
+            # "not covered" mid-conversation: first try the reading about the subject under discussion
+            resolution = answering.contextual_resolution(
+                knowledge, latest.get("intent_ranking") or [], tracker.get_slot("subject"),
+                tracker.get_slot("last_kb_id"), latest.get("entities") or [], facets_only=True) or resolution
+        return self.reply(resolution, dispatcher, tracker)
+
+    @staticmethod
+    def reply(resolution: answering.Resolution, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """Send what a resolution calls for: an answer, a "not covered", a question, or out of scope."""
+        knowledge, clinic = default_knowledge_base(), default_clinic_settings()
         if resolution.entry is not None:
             entry = resolution.entry
             reminder = default_replies().personal_reminder if resolution.personal else None
@@ -58,7 +69,12 @@ class ActionClarify(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
-        candidates = answering.clarify_candidates(knowledge, latest.get("intent_ranking") or [])
+        ranking = latest.get("intent_ranking") or []
+        in_context = answering.contextual_resolution(knowledge, ranking, tracker.get_slot("subject"),
+                                                     tracker.get_slot("last_kb_id"), latest.get("entities") or [])
+        if in_context is not None and (latest.get("text") or "").strip():
+            return ActionAnswer.reply(in_context, dispatcher, tracker)
+        candidates = answering.clarify_candidates(knowledge, ranking)
         if not (latest.get("text") or "").strip():
             send(dispatcher, answering.empty_message_messages(channel(tracker)))
         elif candidates:

@@ -114,11 +114,56 @@ def resolve(
     if intent == NOT_COVERED_INTENT:
         return Resolution(not_covered=True, subject=named)
     if intent and intent.startswith(FOLLOWUP_PREFIX):
-        subject = named or current_subject
-        return _resolve_followup(knowledge, intent[len(FOLLOWUP_PREFIX):], subject, last_entry, named)
+        facet = intent[len(FOLLOWUP_PREFIX):]
+        resolution = _resolve_followup(knowledge, facet, named or current_subject, last_entry, named)
+        if named and current_subject and named != current_subject and resolution.entry is None:
+            # A word like "recovery" names a subject of its own, but "and the recovery?" is still
+            # about the treatment under discussion: use it when it has the answer.
+            in_context = _resolve_followup(knowledge, facet, current_subject, last_entry)
+            if in_context.entry is not None:
+                return in_context
+        return resolution
     if intent == FALLBACK_INTENT:
         return Resolution(candidates=clarify_candidates(knowledge, intent_ranking))
     return Resolution()
+
+
+# In a conversation about a subject, a message the model is unsure of is read as a follow-up on
+# that subject when one of its two likeliest readings is, with at least this confidence.
+MIN_CONTEXT_CONFIDENCE = 0.12
+
+
+def contextual_resolution(
+    knowledge: KnowledgeBase,
+    intent_ranking: Sequence[Dict[str, Any]],
+    current_subject: Optional[str],
+    last_kb_id: Optional[str] = None,
+    entities: Sequence[Dict[str, Any]] = (),
+    facets_only: bool = False,
+) -> Optional[Resolution]:
+    """For an unsure or "not covered" reading: the likeliest reading that is about the subject the
+    message names, or else the one under discussion ("is it just injections?" after pain management).
+
+    Patients rarely repeat the subject in a follow-up, so its few words are ambiguous on their
+    own; the conversation disambiguates them, as a person would. With `facets_only`, only a
+    follow-up reading counts (for a "not covered" reading: never the nearest entry instead).
+    """
+    subject = _first_subject(entities) or current_subject
+    if not subject:
+        return None
+    for item in [i for i in intent_ranking if i.get("name") not in (FALLBACK_INTENT, NOT_COVERED_INTENT)][:2]:
+        if (item.get("confidence") or 0.0) < MIN_CONTEXT_CONFIDENCE:
+            break
+        name = str(item.get("name"))
+        if name.startswith(FOLLOWUP_PREFIX):
+            resolution = resolve(knowledge, name, entities, current_subject, last_kb_id)
+            if resolution.entry is not None or resolution.not_covered:
+                return resolution
+            continue
+        entry = None if facets_only else knowledge.for_intent(name)
+        if entry is not None and entry.kind == ANSWER_KIND and entry.subject == subject and entry.id != last_kb_id:
+            return Resolution(entry=entry)
+    return None
 
 
 def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> Optional[Entry]:

@@ -115,3 +115,17 @@ def test_replies_file_errors_name_the_field(tmp_path: Path):
         "facets: {painful: {asks: 'whether {subject} hurts'}}\nnot_covered: {facet: x, general: y, who_can_help: z}\n")
     with pytest.raises(RepliesError, match="not_covered.offer"):
         load_replies(tmp_path)
+
+
+def test_unsure_follow_up_is_read_in_the_conversation_subject(knowledge):
+    ranking = [{"name": "followup_recovery", "confidence": 0.2}, {"name": "idd_therapy", "confidence": 0.15}]
+    resolution = answering.contextual_resolution(knowledge, ranking, "revision_surgery", "revision_surgery_overview")
+    assert resolution.entry.id == "rehab_after_revision"
+    same_subject = [{"name": "fbss_causes", "confidence": 0.2}, {"name": "injections_limitations", "confidence": 0.18}]
+    assert answering.contextual_resolution(knowledge, same_subject, "injections").entry.id == "injections_limitations"
+
+
+def test_context_never_replaces_a_not_covered_reading_with_the_nearest_entry(knowledge):
+    ranking = [{"name": "not_covered", "confidence": 0.5}, {"name": "injections_overview", "confidence": 0.3}]
+    assert answering.contextual_resolution(knowledge, ranking, "injections", facets_only=True) is None
+    assert answering.contextual_resolution(knowledge, ranking, None) is None

@@ -126,6 +126,8 @@ def test_no_orphan_intents(knowledge):
 def write_knowledge(tmp_path: Path, entry_yaml: str) -> Path:
     (tmp_path / "sources.yml").write_text("sources:\n  doc:\n    title: A document\n    file: doc.txt\n")
     (tmp_path / "topic.yml").write_text(textwrap.dedent(entry_yaml))
+    (tmp_path / "conversation").mkdir(exist_ok=True)
+    (tmp_path / "conversation" / "subjects.yml").write_text("subjects:\n  thing: {name: the thing, overview: one}\n")
     return tmp_path
 
 
@@ -155,6 +157,7 @@ def test_loader_accepts_a_minimal_entry(tmp_path):
         (("    title: One\n", ""), "topic.yml: entry 'one': missing fields ['title']"),
         (("id: one", "id: One Two"), "topic.yml: entries[0].id"),
         (("answer: A short answer.", "answer: " + "word " * 151), "topic.yml: entry 'one'.answer"),
+        (("subject: thing", "subject: other"), "topic.yml: entry 'one': subject 'other' is not in conversation/subjects.yml"),
     ],
 )
 def test_loader_errors_name_the_file_and_field(tmp_path, change, message):

@@ -1,0 +1,170 @@
+"""SpineBot's intent classifier: TF-IDF over lemmas and character n-grams, logistic regression,
+and a focus on the question itself in long messages.
+
+Why not Rasa's LogisticRegressionClassifier on Rasa's featurizers: patients often tell a story of
+several sentences before the question ("I had my op in 2019, my husband ... What is IDD?"). A
+bag of words over the whole message is then mostly story. This classifier owns its features, so
+it can also score the question sentences on their own and weigh them more; and it needs no other
+featurizer in the pipeline, which keeps a turn cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.utils.spacy_utils import SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+logger = logging.getLogger(__name__)
+
+SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+|\n+")
+QUESTION_START = re.compile(
+    r"^(what|whats|how|why|when|where|who|which|is|are|can|could|do|does|did|will|would|should|has|have|"
+    r"any|tell|explain|please|pls|so|and|but|i want to know|i'd like to know|i would like to know)\b",
+    re.IGNORECASE,
+)
+RANKING_LENGTH = 10
+
+
+def sentences(text: str) -> List[str]:
+    return [part.strip() for part in SENTENCE_BREAK.split(text) if part and part.strip()]
+
+
+def question_focus(text: str, min_words: int, min_sentences: int = 2) -> Optional[str]:
+    """The question sentences of a long message (or its last sentence), None for a short one."""
+    parts = sentences(text)
+    if len(parts) < min_sentences or len(text.split()) < min_words:
+        return None
+    questions = [part for part in parts if part.endswith("?") or QUESTION_START.match(part)]
+    focus = " ".join(questions[-2:]) if questions else parts[-1]
+    return focus if focus != text.strip() else None
+
+
+def lemma_text(message: Message, text: Optional[str] = None) -> str:
+    """Lower-case lemmas of the message's words (its spaCy doc), or of `text` split simply."""
+    doc = message.get(SPACY_DOCS[TEXT]) if text is None else None
+    if doc is not None:
+        return " ".join((token.lemma_ or token.text).lower() for token in doc if not token.is_punct and not token.is_space)
+    return " ".join(re.findall(r"[a-z0-9']+", (text if text is not None else message.get(TEXT) or "").lower()))
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class FocusedIntentClassifier(IntentClassifier, GraphComponent):
+    """Intent = the likeliest under logistic regression over word and character TF-IDF; in a long
+    message, the question sentences' scores count for `focus_weight` of the total."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 10.0, "max_iter": 2000, "word_ngrams": [1, 2], "char_ngrams": [2, 5],
+                "focus_weight": 0.6, "focus_min_words": 18}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.words: Optional[TfidfVectorizer] = None
+        self.chars: Optional[TfidfVectorizer] = None
+        self.model: Optional[LogisticRegression] = None
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "FocusedIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _features(self, lemmas: Sequence[str], texts: Sequence[str]) -> Any:
+        assert self.words is not None and self.chars is not None
+        return hstack([self.words.transform(lemmas), self.chars.transform([t.lower() for t in texts])]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and (e.get(TEXT) or "").strip()]
+        if not examples:
+            return self._resource
+        lemmas = [lemma_text(e) for e in examples]
+        texts = [e.get(TEXT) for e in examples]
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngrams"]),
+                                     sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
+                                     sublinear_tf=True, min_df=2)
+        self.words.fit(lemmas)
+        self.chars.fit([t.lower() for t in texts])
+        self.model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
+                                        class_weight="balanced", random_state=42)
+        self.model.fit(self._features(lemmas, texts), [e.get(INTENT) for e in examples])
+        self.persist()
+        return self._resource
+
+    def probabilities(self, message: Message) -> Optional[np.ndarray]:
+        """Class probabilities for a message, the question focus weighted in; None without words."""
+        text = (message.get(TEXT) or "").strip()
+        if self.model is None or not text:
+            return None
+        whole = self._features([lemma_text(message)], [text])
+        if whole.nnz == 0:
+            return None
+        scores = self.model.predict_proba(whole)[0]
+        focus = question_focus(text, self.config["focus_min_words"])
+        if focus:
+            focused = self._features([lemma_text(message, focus)], [focus])
+            if focused.nnz:
+                weight = self.config["focus_weight"]
+                scores = (1 - weight) * scores + weight * self.model.predict_proba(focused)[0]
+        return scores
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            scores = self.probabilities(message)
+            if scores is None:  # empty or no known word: no intent, the fallback asks
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+                continue
+            order = np.argsort(-scores)[:RANKING_LENGTH]
+            assert self.model is not None
+            ranking = [{"name": str(self.model.classes_[i]), "confidence": float(scores[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump({"words": self.words, "chars": self.chars, "model": self.model}, model_dir / "classifier.skops")
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "FocusedIntentClassifier":
+        import skops.io as sio
+
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / "classifier.skops"
+                trusted = [t for t in sio.get_untrusted_types(file=path) if t.startswith(TRUSTED_PREFIXES)]
+                parts = sio.load(path, trusted=trusted)
+        except ValueError:
+            logger.warning("FocusedIntentClassifier: no trained model found; every message will get no intent")
+            return component
+        component.words, component.chars, component.model = parts["words"], parts["chars"], parts["model"]
+        return component
+
+
+# Types inside the saved classifier that skops does not trust by default (scikit-learn and numpy
+# only; anything else in the file refuses to load).
+TRUSTED_PREFIXES: Tuple[str, ...] = ("sklearn.", "numpy.", "builtins.", "scipy.")
