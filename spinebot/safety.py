@@ -33,7 +33,10 @@ NEGATION_WINDOW_BEFORE = 3
 NEGATION_WINDOW_AFTER = 3
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 0.75
-MAX_CHARS = 5000  # a longer message is checked in full, in slices of this size
+MAX_CHARS = 5000
+# spaCy splits "can't" into "ca" + "n't": read it as "can not", as a patient who types "can not" means.
+CONTRACTION_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}
+SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})  # a longer message is checked in full, in slices of this size
 
 
 class SafetyPatternError(ValueError):
@@ -47,6 +50,11 @@ class Rule:
     says: str
     concepts: Tuple[str, ...]
     never_ignored: bool = False
+    # The concepts' words must stand within this many words of each other (0: anywhere).
+    within: int = 0
+    # For clinical review (docs/clinical-review.md): the authority it rests on and a message it catches.
+    source: str = ""
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,10 @@ class NegationGroup:
     before: Tuple[str, ...]
     after: Tuple[str, ...]
     applies_to: frozenset
+    # How far a cue may stand from the term; with `whole_sentence`, anywhere in the same sentence
+    # ("numb in both legs in 2019, but it fully recovered"), ignoring the blockers.
+    window: int = 0
+    whole_sentence: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,8 +133,12 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
     concepts = {name: tuple(str(term) for term in terms) for name, terms in (data.get("concepts") or {}).items()}
     rules = []
     for raw in data.get("rules") or []:
+        missing = [name for name in ("id", "level", "says", "all", "source", "example") if not raw.get(name)]
+        if missing:
+            raise SafetyPatternError(f"{path.name}: rule '{raw.get('id', '?')}': missing {missing}")
         rule = Rule(id=raw["id"], level=raw["level"], says=raw["says"], concepts=tuple(raw["all"]),
-                    never_ignored=bool(raw.get("never_ignored", False)))
+                    never_ignored=bool(raw.get("never_ignored", False)), within=int(raw.get("within") or 0),
+                    source=str(raw["source"]), example=str(raw["example"]))
         if rule.level not in levels:
             raise SafetyPatternError(f"{path.name}: rule '{rule.id}': unknown level '{rule.level}'")
         unknown = [name for name in rule.concepts if name not in concepts]
@@ -135,7 +151,8 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
     negation = data.get("negation") or {}
     groups = tuple(
         NegationGroup(name=str(raw.get("name", index)), before=tuple(raw.get("before") or ()),
-                      after=tuple(raw.get("after") or ()), applies_to=frozenset(raw.get("applies_to") or ()))
+                      after=tuple(raw.get("after") or ()), applies_to=frozenset(raw.get("applies_to") or ()),
+                      window=int(raw.get("window") or 0), whole_sentence=bool(raw.get("whole_sentence", False)))
         for index, raw in enumerate(negation.get("groups") or ())
     )
     for group in groups:
@@ -187,6 +204,7 @@ class SafetyDetector:
             norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha()
         )
         self._question_starts = [self._normalised_tokens(start) for start in patterns.question_starts]
+        self._sentence_breaks: List[int] = []
 
     def _add_terms(self, label: str, terms: Iterable[str]) -> None:
         token_lists = [self._normalised_tokens(term) for term in terms]
@@ -196,7 +214,7 @@ class SafetyDetector:
 
     def _norm(self, word: str) -> str:
         lower = word.lower()
-        return self._lemmas.get(lower, lower)
+        return CONTRACTION_STEMS.get(lower) or self._lemmas.get(lower, lower)
 
     def _normalised_tokens(self, text: str) -> List[str]:
         return [self._norm(token.text) for token in self._nlp.make_doc(clean_text(text))]
@@ -235,6 +253,10 @@ class SafetyDetector:
         for index, group in enumerate(self._patterns.negation_groups):
             if concept not in group.applies_to:
                 continue
+            if group.whole_sentence:
+                if self._cue_in_sentence(index, start, end, spans, group.window):
+                    return True
+                continue
             for cue_start, cue_end in spans.get(f"__NEG{index}_BEFORE", []):
                 # "can't" normalises to "can not": a cue inside a blocker is no negation.
                 if overlaps_blocker(cue_start, cue_end):
@@ -244,6 +266,26 @@ class SafetyDetector:
             for cue_start, cue_end in spans.get(f"__NEG{index}_AFTER", []):
                 if cue_start >= end and cue_start - end < NEGATION_WINDOW_AFTER and not overlaps_blocker(end, cue_start):
                     return True
+        return False
+
+    def _cue_in_sentence(self, index: int, start: int, end: int, spans: Mapping[str, List[Tuple[int, int]]],
+                         window: int) -> bool:
+        """A cue of negation group `index` in the same sentence as the term, within `window` words."""
+        breaks = self._sentence_breaks
+        for label in (f"__NEG{index}_BEFORE", f"__NEG{index}_AFTER"):
+            for cue_start, cue_end in spans.get(label, []):
+                lo, hi = (cue_end, start) if cue_end <= start else (end, cue_start)
+                if hi - lo <= window and not any(lo <= b < hi for b in breaks):
+                    return True
+        return False
+
+    @staticmethod
+    def _close_together(spans_per_concept: List[List[Tuple[int, int]]], window: int) -> bool:
+        """Some match of every concept lies within `window` words of a match of the first one."""
+        for anchor_start, anchor_end in spans_per_concept[0]:
+            if all(any(start - anchor_end <= window and anchor_start - end <= window for start, end in spans)
+                   for spans in spans_per_concept[1:]):
+                return True
         return False
 
     def check(self, text: str) -> SafetyVerdict:
@@ -265,6 +307,7 @@ class SafetyDetector:
 
     def _check_slice(self, text: str) -> SafetyVerdict:
         doc = self._nlp.make_doc(text)
+        self._sentence_breaks = [token.i for token in doc if token.text in SENTENCE_ENDS]
         corrections = self._normalise(doc)
         spans: Dict[str, List[Tuple[int, int]]] = {}
         for match_id, start, end in self._matcher(doc):
@@ -274,17 +317,17 @@ class SafetyDetector:
         for rule in self._patterns.rules:
             if general and not rule.never_ignored:
                 continue
-            matched = {}
+            found: Dict[str, List[Tuple[int, int]]] = {}
             for concept in rule.concepts:
-                words = [
-                    doc[start:end].text
-                    for start, end in spans.get(concept, [])
-                    if rule.never_ignored or not self._negated(concept, start, end, spans)
-                ]
-                if not words:
+                kept = [(start, end) for start, end in spans.get(concept, [])
+                        if rule.never_ignored or not self._negated(concept, start, end, spans)]
+                if not kept:
                     break
-                matched[concept] = tuple(dict.fromkeys(words))
+                found[concept] = kept
             else:
+                if rule.within and not self._close_together(list(found.values()), rule.within):
+                    continue
+                matched = {concept: tuple(dict.fromkeys(doc[a:b].text for a, b in where)) for concept, where in found.items()}
                 firings.append(Firing(rule.id, rule.level, rule.says, matched))
         return SafetyVerdict(firings=tuple(firings), corrections=corrections, general_question=general,
                              level_order=self._patterns.levels)

@@ -15,6 +15,8 @@ from spinebot.safety import SafetyDetector, SafetyPatternError, load_safety_patt
 from tests.conftest import report
 
 EXPECTED_LEVEL = {"urgent_emergency": "urgent_emergency", "urgent_same_day": "urgent_same_day", "crisis": "crisis_support"}
+# A crisis message about an overdose or self-harm already done gets the more urgent crisis reply.
+ALSO_ACCEPTED = {"crisis_support": {"crisis_emergency"}}
 MAX_FALSE_ALARM_RATE = 0.05
 SETS = {
     "safety_messages.yml": "main safety set",
@@ -26,6 +28,13 @@ SETS = {
     # crisis 16/25, false alarms 3/30 (two are figures of speech with crisis words, which are never
     # ignored by design). The misses were then generalised in the patterns.
     "safety_third.yml": "third set",
+    # Issue 10: two more authors, who saw neither the patterns nor the earlier sets (relatives,
+    # "you" questions, named conditions, typos, indirect crisis language, overdoses already taken).
+    # First run, before any change (commit 0481356's patterns): fourth set urgent 50/73, same-day
+    # 31/38, crisis 25/40, false alarms 5/75; fifth set urgent 41/68, same-day 25/36, crisis 19/32,
+    # false alarms 7/68. The rules were then generalised (README "Safety").
+    "safety_fourth.yml": "fourth set",
+    "safety_fifth.yml": "fifth set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
@@ -54,7 +63,8 @@ def test_recall_is_complete_and_false_alarms_are_rare(detector, set_name):
         for text in data[group]:
             verdict = detector.check(text)
             # an urgent message must get at least its own level; a more urgent one is acceptable
-            if level not in verdict.levels and not (group == "urgent_same_day" and verdict.fired):
+            accepted = {level} | ALSO_ACCEPTED.get(level, set())
+            if not accepted & set(verdict.levels) and not (group == "urgent_same_day" and verdict.fired):
                 misses.append((group, text, verdict.levels))
     false_alarms = [(text, [f.rule_id for f in detector.check(text).firings]) for text in data["no_trigger"]
                     if detector.check(text).fired]
@@ -65,6 +75,15 @@ def test_recall_is_complete_and_false_alarms_are_rare(detector, set_name):
     assert not misses, misses
     if set_name == FALSE_ALARM_TARGET_SET:
         assert rate < MAX_FALSE_ALARM_RATE, false_alarms
+
+
+def test_false_alarms_over_all_sets_are_rare(detector):
+    """At most 5% of all near-misses; crisis words in a joke ("want to kill myself haha") are
+    answered by design, which a single small set can push over 5% on its own."""
+    near_misses = [text for name in SETS for text in load_set(name)["no_trigger"]]
+    alarms = [text for text in near_misses if detector.check(text).fired]
+    report(f"safety: false alarms over all {len(SETS)} sets {len(alarms)}/{len(near_misses)} ({len(alarms) / len(near_misses):.1%})")
+    assert len(alarms) / len(near_misses) <= MAX_FALSE_ALARM_RATE, alarms
 
 
 def test_every_firing_names_its_rule_and_words(detector):
@@ -135,3 +154,37 @@ def test_malformed_patterns_are_rejected_by_name(tmp_path):
     bad.write_text("levels: [urgent_emergency]\nconcepts:\n  A: [x]\nrules:\n  - {id: r1, level: urgent_emergency, says: s, all: [B]}\n")
     with pytest.raises(SafetyPatternError, match="r1"):
         load_safety_patterns(bad)
+
+
+def test_every_rule_has_a_source_and_its_example_fires_it(detector, knowledge):
+    """The clinical review table (docs/clinical-review.md) rests on these two columns."""
+    for rule in load_safety_patterns().rules:
+        assert rule.source in knowledge.sources, (rule.id, rule.source)
+        assert rule.id in [f.rule_id for f in detector.check(rule.example).firings], (rule.id, rule.example)
+
+
+@pytest.mark.parametrize("text, level", [
+    ("I think I might have cauda equina syndrome", "urgent_emergency"),
+    ("could this be CES?", "urgent_emergency"),
+    ("if you can't control your bladder after back surgery, what does it mean?", "urgent_emergency"),
+    ("is it serious if your legs go numb after a back op?", "urgent_emergency"),
+    ("my dad's had his spine operation and now he's wetting himself", "urgent_emergency"),
+    ("I have swallowed a whole pack of painkillers", "crisis_emergency"),
+    ("my wound is hot, I'm confused and shivering", "urgent_emergency"),
+    ("sciatica in both legs since yesterday", "urgent_emergency"),
+    ("my hands have gone clumsy and my neck hurts", "urgent_emergency"),
+    ("I had bowel cancer and now new back pain keeps me awake at night", "urgent_same_day"),
+])
+def test_issue_ten_examples_get_the_right_level(detector, text, level):
+    assert level in detector.check(text).levels
+
+
+@pytest.mark.parametrize("text", [
+    "what is cauda equina syndrome?",
+    "my leg was numb after the nerve block but it wore off after a few hours like they said",
+    "How big is the cut in laser surgery of the spine?",
+    "I had shooting pain down my leg and I don't trust myself to remember what the doctor said",
+    "do I need a full bladder for the scan?",
+])
+def test_near_misses_from_the_evaluation_sets_stay_quiet(detector, text):
+    assert not detector.check(text).fired
