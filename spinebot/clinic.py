@@ -102,7 +102,14 @@ class ClinicSettings:
             "address": self.address,
             "phone_numbers": self.phone_text,
             "opening_hours_sentence": self.opening_hours_sentence(),
+            "email_sentence": self.email_sentence(),
         }
+
+    def email_sentence(self) -> str:
+        """The email address when the clinic has given one; never a guess."""
+        if self.email:
+            return f"Email: {self.email}."
+        return "I don't have the clinic's email address, so please phone."
 
 
 def _parse_phone(raw: object, index: int) -> PhoneNumber:

@@ -34,8 +34,14 @@ ANSWERING_ACTIONS = ("action_answer", "action_human_handoff")
 
 
 def nlu_examples() -> dict:
-    data = yaml.safe_load((paths.PROJECT_ROOT / "data" / "nlu.yml").read_text())
-    return {block["intent"]: [l[2:] for l in block["examples"].splitlines() if l.startswith("- ")] for block in data["nlu"]}
+    """Every intent's training examples, over all NLU files of data/ (split by topic)."""
+    examples: dict = {}
+    for path in sorted((paths.PROJECT_ROOT / "data").rglob("*.yml")):
+        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
+            if "intent" in block:
+                lines = [l[2:] for l in block["examples"].splitlines() if l.startswith("- ")]
+                examples.setdefault(block["intent"], []).extend(lines)
+    return examples
 
 
 def test_every_contract_id_exists(knowledge):
@@ -165,3 +171,36 @@ def test_loader_errors_name_the_file_and_field(tmp_path, change, message):
     with pytest.raises(KnowledgeError) as error:
         load_knowledge_base(write_knowledge(tmp_path, broken))
     assert message in str(error.value)
+
+
+WAITING = re.compile(r"\b\d+\s*(?:to|-)\s*\d+\s*weeks\b|\b\d+\s*months\b|\bwait\b", re.IGNORECASE)
+
+
+def test_answers_that_mention_waiting_say_when_not_to_wait(knowledge):
+    """A patient told that pain may take weeks or months to settle must also read which symptoms
+    mean "don't wait" (issue 10's review: `when_surgery_failed` and `scar_tissue` did not say)."""
+    silent = [entry.id for entry in knowledge if entry.kind == "answer" and WAITING.search(entry.answer)
+              and not ("Don't wait" in entry.answer or "999" in entry.answer)]
+    assert silent == []
+
+
+@pytest.mark.parametrize("entry_id, wording", [
+    ("clinic_contact", "does not publish an email"),
+    ("surgery_success_rates", "a few thousand people a year"),
+    ("physiotherapy", "fully tried first"),
+    ("injections_limitations", "But they are **not trained**"),
+    ("rehab_importance", "as much as the operation itself"),
+    ("revision_surgery_overview", "more often now"),
+    ("idd_therapy", "This takes pressure off"),
+    ("fbss_symptoms", "burning, tingling or shooting"),
+    ("revision_procedures", "removing a small part of the bone"),
+])
+def test_source_review_corrections_stay_made(knowledge, entry_id, wording):
+    """Each phrase said more than its source (issue 10's review); none may come back."""
+    assert wording not in knowledge[entry_id].answer
+
+
+def test_clinic_settings_claim_nothing_the_sources_do_not_say(clinic):
+    assert all(not phone.label for phone in clinic.phone_numbers)
+    assert clinic.address.startswith("The Harley Street Medical Centre")
+    assert "traction" not in [term.lower() for term in load_knowledge_base()["idd_therapy"].terms]

@@ -188,3 +188,15 @@ def test_issue_ten_examples_get_the_right_level(detector, text, level):
 ])
 def test_near_misses_from_the_evaluation_sets_stay_quiet(detector, text):
     assert not detector.check(text).fired
+
+
+def test_clinical_review_table_is_up_to_date():
+    """docs/clinical-review.md is what a clinician signs off: it must show the rules as they are."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("clinical_review", paths.PROJECT_ROOT / "scripts" / "clinical_review.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (paths.PROJECT_ROOT / "docs" / "clinical-review.md").read_text(encoding="utf-8")
+    assert committed == module.render(), "run: .venv/bin/python scripts/clinical_review.py"
+    assert all(f"`{rule.id}`" in committed for rule in load_safety_patterns().rules)
