@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -16,6 +16,12 @@ from spinebot.replies import default_replies
 from actions.common import channel, send
 
 
+def _answerable(knowledge: Any, intent: Optional[str]) -> bool:
+    """Intents action_answer itself answers (a re-ranking must not switch to, say, a greeting)."""
+    return bool(intent) and (knowledge.for_intent(intent) is not None or str(intent).startswith(answering.FOLLOWUP_PREFIX)
+                             or intent == answering.NOT_COVERED_INTENT)
+
+
 class ActionAnswer(Action):
     """Answer a knowledge question or a follow-up from the knowledge base (one action for all)."""
 
@@ -25,13 +31,20 @@ class ActionAnswer(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        ranking = latest.get("intent_ranking") or []
+        if intent and intent != answering.PERSONAL_INTENT:
+            ranking = answering.rerank_in_context(knowledge, ranking, tracker.get_slot("subject"),
+                                                  tracker.get_slot("last_kb_id"), latest.get("text") or "",
+                                                  latest.get("entities") or [])
+            intent = ranking[0]["name"] if ranking and _answerable(knowledge, ranking[0]["name"]) else intent
         resolution = answering.resolve(
             knowledge,
-            intent=(latest.get("intent") or {}).get("name"),
+            intent=intent,
             entities=latest.get("entities") or [],
             current_subject=tracker.get_slot("subject"),
             last_kb_id=tracker.get_slot("last_kb_id"),
-            intent_ranking=latest.get("intent_ranking") or [],
+            intent_ranking=ranking,
         )
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: first try the reading about the subject under discussion

@@ -179,10 +179,42 @@ class ActionSubmitCallback(Action):
         return _clear_callback_slots()
 
 
+def _details_given(tracker: Tracker) -> bool:
+    return any(tracker.get_slot(slot) not in (None, "") for slot in handoff.CALLBACK_FIELDS)
+
+
 class ActionCancelCallback(Action):
+    """"Stop" in the call-back form: with nothing given yet, stop at once; otherwise ask first,
+    so that a mistaken "stop" does not throw away what the patient has typed."""
+
     def name(self) -> Text:
         return "action_cancel_callback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text="OK, I've stopped and haven't saved anything. Is there anything else I can help with?")
+        if _details_given(tracker):
+            dispatcher.utter_message(response="utter_confirm_stop_callback")
+            return []
+        dispatcher.utter_message(response="utter_callback_stopped")
         return _clear_callback_slots()
+
+
+class ActionDiscardCallback(Action):
+    """Yes, stop: the details given are dropped and nothing is saved."""
+
+    def name(self) -> Text:
+        return "action_discard_callback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_callback_stopped" if _details_given(tracker) else "utter_anything_else")
+        return _clear_callback_slots()
+
+
+class ActionResumeCallback(Action):
+    """No, carry on: the form starts again where it stopped, with the details already given."""
+
+    def name(self) -> Text:
+        return "action_resume_callback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_callback_resumed")
+        return []

@@ -166,6 +166,47 @@ def contextual_resolution(
     return None
 
 
+# A short follow-up with no subject of its own is read in the conversation's context: readings
+# about the current subject (or a follow-up facet) weigh this much more, related entries half as
+# much, unless the model was already this sure of its first reading.
+CONTEXT_BOOST = 1.0
+CONTEXT_MAX_WORDS = 12
+CONTEXT_SURE = 0.7
+
+
+def rerank_in_context(
+    knowledge: KnowledgeBase,
+    intent_ranking: Sequence[Dict[str, Any]],
+    current_subject: Optional[str],
+    last_kb_id: Optional[str],
+    text: str,
+    entities: Sequence[Dict[str, Any]] = (),
+) -> List[Dict[str, Any]]:
+    """The intent ranking with the conversation taken into account, best first.
+
+    "do they fix it?" after the injections answer is about injections; on its own words the
+    model cannot know that. Only short messages that name no subject are re-weighed, and only
+    when the model was unsure; the weights are the module constants above.
+    """
+    ranking = [dict(item) for item in intent_ranking if item.get("name")]
+    if (not current_subject or _first_subject(entities) or len(text.split()) > CONTEXT_MAX_WORDS
+            or not ranking or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE):
+        return ranking
+    last = knowledge.get(last_kb_id) if last_kb_id else None
+    related = set(last.related) if last else set()
+    for item in ranking:
+        name = str(item["name"])
+        entry = knowledge.for_intent(name)
+        if name.startswith(FOLLOWUP_PREFIX) or (entry is not None and entry.subject == current_subject):
+            item["confidence"] = (item.get("confidence") or 0.0) * (1 + CONTEXT_BOOST)
+        elif entry is not None and entry.id in related:
+            item["confidence"] = (item.get("confidence") or 0.0) * (1 + CONTEXT_BOOST / 2)
+    total = sum(item.get("confidence") or 0.0 for item in ranking) or 1.0
+    for item in ranking:
+        item["confidence"] = (item.get("confidence") or 0.0) / total
+    return sorted(ranking, key=lambda item: -item["confidence"])
+
+
 def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> Optional[Entry]:
     """The general entry that best fits a question about the patient's own case, if the model
     also saw one clearly ("I had a discectomy 4 months ago and still have leg pain, is that

@@ -129,3 +129,22 @@ def test_context_never_replaces_a_not_covered_reading_with_the_nearest_entry(kno
     ranking = [{"name": "not_covered", "confidence": 0.5}, {"name": "injections_overview", "confidence": 0.3}]
     assert answering.contextual_resolution(knowledge, ranking, "injections", facets_only=True) is None
     assert answering.contextual_resolution(knowledge, ranking, None) is None
+
+
+def test_short_follow_up_is_reweighed_towards_the_conversation_subject(knowledge):
+    ranking = [{"name": "injections_overview", "confidence": 0.4}, {"name": "fbss_causes", "confidence": 0.35},
+               {"name": "injections_limitations", "confidence": 0.25}]
+    reranked = answering.rerank_in_context(knowledge, ranking, "injections", "injections_overview", "do they fix it")
+    assert [item["name"] for item in reranked][:2] == ["injections_overview", "injections_limitations"]
+    assert abs(sum(item["confidence"] for item in reranked) - 1.0) < 1e-9
+
+
+def test_reweighing_leaves_sure_long_or_subject_naming_messages_alone(knowledge):
+    sure = [{"name": "fbss_causes", "confidence": 0.9}, {"name": "injections_limitations", "confidence": 0.1}]
+    assert answering.rerank_in_context(knowledge, sure, "injections", None, "why")[0]["name"] == "fbss_causes"
+    unsure = [{"name": "fbss_causes", "confidence": 0.5}, {"name": "injections_limitations", "confidence": 0.4}]
+    long_text = "word " * 20
+    assert answering.rerank_in_context(knowledge, unsure, "injections", None, long_text)[0]["name"] == "fbss_causes"
+    named = [{"entity": "subject", "value": "fbss"}]
+    assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why", named)[0]["name"] == "fbss_causes"
+    assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why")[0]["name"] == "injections_limitations"

@@ -158,8 +158,19 @@ def test_call_back_form_cancel_and_urgent_mid_form(bot):
     say(bot, sender, "Ann")
     replies = say(bot, sender, "i cant feel my legs, both of them")
     assert "999" in replies[0]["text"] and "phone number" in texts(replies[1:])  # urgent first, then the form goes on
-    assert "stopped and haven't saved" in texts(say(bot, sender, "never mind"))
+    assert "delete the details" in texts(say(bot, sender, "never mind"))  # a name was given: ask first
+    assert "stopped and haven't saved" in texts(say(bot, sender, "/affirm"))
     assert Store(bot["database_url"]).callbacks(sender_id=sender) == []
+
+
+def test_a_name_that_looks_like_a_command_is_taken_as_a_name(bot):
+    sender = f"names-{uuid.uuid4()}"
+    say(bot, sender, "/request_callback")
+    assert "phone number" in texts(say(bot, sender, "Ann Stopes"))
+    assert "delete the details" in texts(say(bot, sender, "stop"))
+    replies = texts(say(bot, sender, "/deny"))  # no, carry on: the form resumes at the phone number
+    assert "carry on" in replies and "phone number" in replies
+    assert "best time" in texts(say(bot, sender, "07912 345678"))
 
 
 def test_dead_action_server_still_gets_the_urgent_instruction_out(bot):
