@@ -46,6 +46,9 @@ class ActionAnswer(Action):
             last_kb_id=tracker.get_slot("last_kb_id"),
             intent_ranking=ranking,
         )
+        resolution = answering.apply_facet_cue(knowledge, resolution,
+                                               default_replies().cued_facet(latest.get("text") or ""),
+                                               latest.get("entities") or [])
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: first try the reading about the subject under discussion
             resolution = answering.contextual_resolution(

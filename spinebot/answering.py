@@ -207,6 +207,30 @@ def rerank_in_context(
     return sorted(ranking, key=lambda item: -item["confidence"])
 
 
+# Subjects whose entries are not about a treatment: facet words do not redirect them.
+NO_FACET_SUBJECTS = frozenset({"clinic", "personal_advice", "emergencies", "urgent", "crisis"})
+
+
+def apply_facet_cue(knowledge: KnowledgeBase, resolution: Resolution, facet: Optional[str],
+                    entities: Sequence[Dict[str, Any]] = ()) -> Resolution:
+    """Hold an answer to the facet its question names ("success rate", "side effects").
+
+    The classifier picks the likeliest entry for the topic; when the message asks for one
+    facet of it that the entry does not give, the right reply is the entry that does, or an
+    honest "the documents don't say", never the overview dressed up as an answer.
+    """
+    entry = resolution.entry
+    if facet is None or entry is None or entry.kind != ANSWER_KIND or resolution.personal:
+        return resolution
+    subject = _first_subject(entities) or entry.subject
+    if subject in NO_FACET_SUBJECTS or f"{subject}.{facet}" in entry.followups:
+        return resolution
+    answering_entry = knowledge.for_followup(subject, facet)
+    if answering_entry is not None:
+        return Resolution(entry=answering_entry)
+    return Resolution(not_covered=True, subject=subject, facet=facet)
+
+
 def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> Optional[Entry]:
     """The general entry that best fits a question about the patient's own case, if the model
     also saw one clearly ("I had a discectomy 4 months ago and still have leg pain, is that

@@ -7,7 +7,8 @@ base's: a missing sentence stops the bot at start-up instead of leaving a patien
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
@@ -31,11 +32,20 @@ class Replies:
     not_covered: Mapping[str, str]
     personal_reminder: str
     not_what_i_asked: Mapping[str, str]
+    facet_cues: Mapping[str, tuple] = field(default_factory=dict)
 
     def facet_question(self, facet: str, subject_name: str) -> Optional[str]:
         """'whether laser spine surgery is painful', or None for an unknown facet."""
         template = self.facets.get(facet)
         return template.replace("{subject}", subject_name) if template else None
+
+    def cued_facet(self, text: str) -> Optional[str]:
+        """The facet a message's own words ask for ("success rate" → success), if any."""
+        lowered = " " + re.sub(r"[^a-z0-9%' -]+", " ", text.lower()) + " "
+        for facet, cues in self.facet_cues.items():
+            if any(f" {cue} " in lowered or (cue == "%" and "%" in lowered) for cue in cues):
+                return facet
+        return None
 
 
 def _text(raw: Any, where: str) -> str:
@@ -62,7 +72,19 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         not_covered=_section(data, "not_covered", NOT_COVERED_KEYS),
         personal_reminder=_text(data.get("personal_reminder"), "personal_reminder"),
         not_what_i_asked=_section(data, "not_what_i_asked", NOT_WHAT_I_ASKED_KEYS),
+        facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
     )
+
+
+def _facet_cues(raw: Mapping[str, Any], facets: Mapping[str, Any]) -> Dict[str, tuple]:
+    cues = {}
+    for facet, words in raw.items():
+        if facet not in facets:
+            raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: not a facet listed under `facets`")
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: must be a list of words or phrases")
+        cues[facet] = tuple(" ".join(w.lower().split()) for w in words)
+    return cues
 
 
 @lru_cache(maxsize=1)

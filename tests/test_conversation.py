@@ -148,3 +148,20 @@ def test_reweighing_leaves_sure_long_or_subject_naming_messages_alone(knowledge)
     named = [{"entity": "subject", "value": "fbss"}]
     assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why", named)[0]["name"] == "fbss_causes"
     assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why")[0]["name"] == "injections_limitations"
+
+
+@pytest.mark.parametrize("text, intent, expected", [
+    ("What is the success rate of IDD therapy?", "idd_therapy", ("not_covered", "idd", "success")),
+    ("what are the side effects of steroid injections", "injections_limitations", ("not_covered", "injections", "side_effects")),
+    ("how successful is back surgery", "surgery_success_rates", ("entry", "surgery_success_rates", None)),
+    ("i read the disc op works 90 per cent of the time", "recurrence_after_surgery", ("entry", "surgery_success_rates", None)),
+    ("is laser surgery done under general anaesthetic", "laser_surgery_procedure", ("not_covered", "laser_surgery", "anaesthesia")),
+    ("how is laser surgery done", "laser_surgery_procedure", ("entry", "laser_surgery_procedure", None)),
+])
+def test_a_facet_named_in_the_question_holds_the_answer_to_it(knowledge, text, intent, expected):
+    facet = default_replies().cued_facet(text)
+    resolution = answering.apply_facet_cue(knowledge, answering.resolve(knowledge, intent), facet)
+    if expected[0] == "entry":
+        assert resolution.entry is not None and resolution.entry.id == expected[1]
+    else:
+        assert resolution.not_covered and (resolution.subject, resolution.facet) == expected[1:]

@@ -25,6 +25,7 @@ from spinebot.answering import clarify_candidates
 # 92.7% when this was set; 88% leaves room for retraining noise while still catching a real
 # regression (see README "Measured understanding").
 MIN_HELDOUT_FIRST_ANSWER_ACCURACY = 0.88
+MIN_OFF_TOPIC_KEPT_OUT = 0.95
 
 
 # Intents that get the same reply: action_human_handoff answers both (booking entry, open/closed
@@ -83,8 +84,11 @@ def test_external_off_topic_questions_are_out_of_scope(parse, knowledge, shared_
     rows = [row for row in external_questions(shared_dir) if row["topic_hint"].startswith("off_topic:")]
     misses = [(row["question"], reply_kind(parse(row["question"]), knowledge)) for row in rows]
     misses = [miss for miss in misses if miss[1] != "out_of_scope"]
-    report(f"external off-topic questions answered as out of scope: {len(rows) - len(misses)}/{len(rows)}")
-    assert not misses, misses
+    report(f"external off-topic questions answered as out of scope: {len(rows) - len(misses)}/{len(rows)}"
+           + (f"; missed: {misses}" if misses else ""))
+    # Issue 9's target: at least 95% kept out of scope. These questions are evaluation only: a miss
+    # is reported, never fixed by adding its words to the data.
+    assert (len(rows) - len(misses)) / len(rows) >= MIN_OFF_TOPIC_KEPT_OUT, misses
 
 
 def test_external_questions_never_break_understanding(parse, knowledge, shared_dir, artifacts_dir):
