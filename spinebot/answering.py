@@ -220,7 +220,14 @@ def apply_facet_cue(knowledge: KnowledgeBase, resolution: Resolution, facet: Opt
     honest "the documents don't say", never the overview dressed up as an answer.
     """
     entry = resolution.entry
-    if facet is None or entry is None or entry.kind != ANSWER_KIND or resolution.personal:
+    if facet is None:
+        return resolution
+    if entry is None:
+        # "what % of back surgeries fail?" read as not covered: the facet may still have an answer.
+        subject = _first_subject(entities) or resolution.subject
+        answering_entry = knowledge.for_followup(subject, facet) if resolution.not_covered else None
+        return Resolution(entry=answering_entry) if answering_entry is not None else resolution
+    if entry.kind != ANSWER_KIND:
         return resolution
     subject = _first_subject(entities) or entry.subject
     if subject in NO_FACET_SUBJECTS or f"{subject}.{facet}" in entry.followups:

@@ -165,3 +165,16 @@ def test_a_facet_named_in_the_question_holds_the_answer_to_it(knowledge, text, i
         assert resolution.entry is not None and resolution.entry.id == expected[1]
     else:
         assert resolution.not_covered and (resolution.subject, resolution.facet) == expected[1:]
+
+
+def test_a_not_covered_reading_still_gets_the_facet_the_knowledge_base_answers(knowledge):
+    resolution = answering.Resolution(not_covered=True)
+    subject = [{"entity": "subject", "value": "back_surgery"}]
+    assert answering.apply_facet_cue(knowledge, resolution, "success", subject).entry.id == "surgery_success_rates"
+    assert answering.apply_facet_cue(knowledge, resolution, "side_effects", subject) is resolution
+
+
+def test_a_personal_question_about_a_silent_facet_is_declined_honestly(knowledge):
+    personal = answering.Resolution(entry=knowledge["injections_overview"], personal=True)
+    resolution = answering.apply_facet_cue(knowledge, personal, "side_effects")
+    assert resolution.not_covered and resolution.facet == "side_effects"

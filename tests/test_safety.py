@@ -35,6 +35,9 @@ SETS = {
     # false alarms 7/68. The rules were then generalised (README "Safety").
     "safety_fourth.yml": "fourth set",
     "safety_fifth.yml": "fifth set",
+    # A sixth author, written after the rules had been generalised on the fourth and fifth sets.
+    # First run on those rules: urgent 61/70, same-day 35/36, crisis 28/37, false alarms 10/71.
+    "safety_sixth.yml": "sixth set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
