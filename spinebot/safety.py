@@ -272,12 +272,9 @@ class SafetyDetector:
                          window: int) -> bool:
         """A cue of negation group `index` in the same sentence as the term, within `window` words."""
         breaks = self._sentence_breaks
-        for label in (f"__NEG{index}_BEFORE", f"__NEG{index}_AFTER"):
-            for cue_start, cue_end in spans.get(label, []):
-                lo, hi = (cue_end, start) if cue_end <= start else (end, cue_start)
-                if hi - lo <= window and not any(lo <= b < hi for b in breaks):
-                    return True
-        return False
+        gaps = [(cue_end, start) for cue_start, cue_end in spans.get(f"__NEG{index}_BEFORE", []) if cue_end <= start]
+        gaps += [(end, cue_start) for cue_start, cue_end in spans.get(f"__NEG{index}_AFTER", []) if cue_start >= end]
+        return any(hi - lo <= window and not any(lo <= b < hi for b in breaks) for lo, hi in gaps)
 
     @staticmethod
     def _close_together(spans_per_concept: List[List[Tuple[int, int]]], window: int) -> bool:

@@ -38,6 +38,9 @@ SETS = {
     # A sixth author, written after the rules had been generalised on the fourth and fifth sets.
     # First run on those rules: urgent 61/70, same-day 35/36, crisis 28/37, false alarms 10/71.
     "safety_sixth.yml": "sixth set",
+    # A seventh author, written after the rules had been generalised on the sixth set. First run:
+    # urgent 69/77, same-day 36/38, crisis 27/38, false alarms 7/77.
+    "safety_seventh.yml": "seventh set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
