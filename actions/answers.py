@@ -53,7 +53,8 @@ class ActionAnswer(Action):
             # "not covered" mid-conversation: first try the reading about the subject under discussion
             resolution = answering.contextual_resolution(
                 knowledge, latest.get("intent_ranking") or [], tracker.get_slot("subject"),
-                tracker.get_slot("last_kb_id"), latest.get("entities") or [], facets_only=True) or resolution
+                tracker.get_slot("last_kb_id"), latest.get("entities") or [],
+                min_entry_confidence=answering.MIN_ENTRY_OVER_NOT_COVERED) or resolution
         return self.reply(resolution, dispatcher, tracker)
 
     @staticmethod

@@ -131,6 +131,8 @@ def resolve(
 # In a conversation about a subject, a message the model is unsure of is read as a follow-up on
 # that subject when one of its two likeliest readings is, with at least this confidence.
 MIN_CONTEXT_CONFIDENCE = 0.12
+# Against a "not covered" reading, an entry on the conversation's subject needs this confidence.
+MIN_ENTRY_OVER_NOT_COVERED = 0.25
 
 
 def contextual_resolution(
@@ -139,14 +141,15 @@ def contextual_resolution(
     current_subject: Optional[str],
     last_kb_id: Optional[str] = None,
     entities: Sequence[Dict[str, Any]] = (),
-    facets_only: bool = False,
+    min_entry_confidence: float = MIN_CONTEXT_CONFIDENCE,
 ) -> Optional[Resolution]:
     """For an unsure or "not covered" reading: the likeliest reading that is about the subject the
     message names, or else the one under discussion ("is it just injections?" after pain management).
 
     Patients rarely repeat the subject in a follow-up, so its few words are ambiguous on their
-    own; the conversation disambiguates them, as a person would. With `facets_only`, only a
-    follow-up reading counts (for a "not covered" reading: never the nearest entry instead).
+    own; the conversation disambiguates them, as a person would. A reading that is an entry
+    (rather than a follow-up facet) needs `min_entry_confidence`: against a "not covered"
+    reading, only a clearly plausible entry may replace the honest reply.
     """
     subject = _first_subject(entities) or current_subject
     if not subject:
@@ -160,8 +163,9 @@ def contextual_resolution(
             if resolution.entry is not None or resolution.not_covered:
                 return resolution
             continue
-        entry = None if facets_only else knowledge.for_intent(name)
-        if entry is not None and entry.kind == ANSWER_KIND and entry.subject == subject and entry.id != last_kb_id:
+        entry = knowledge.for_intent(name)
+        plausible = (item.get("confidence") or 0.0) >= min_entry_confidence
+        if plausible and entry is not None and entry.kind == ANSWER_KIND and entry.subject == subject and entry.id != last_kb_id:
             return Resolution(entry=entry)
     return None
 

@@ -126,8 +126,9 @@ def test_unsure_follow_up_is_read_in_the_conversation_subject(knowledge):
 
 
 def test_context_never_replaces_a_not_covered_reading_with_the_nearest_entry(knowledge):
-    ranking = [{"name": "not_covered", "confidence": 0.5}, {"name": "injections_overview", "confidence": 0.3}]
-    assert answering.contextual_resolution(knowledge, ranking, "injections", facets_only=True) is None
+    ranking = [{"name": "not_covered", "confidence": 0.6}, {"name": "injections_overview", "confidence": 0.2}]
+    assert answering.contextual_resolution(knowledge, ranking, "injections",
+                                           min_entry_confidence=answering.MIN_ENTRY_OVER_NOT_COVERED) is None
     assert answering.contextual_resolution(knowledge, ranking, None) is None
 
 
