@@ -126,6 +126,12 @@ def test_issue_examples(detector, text, level):
         "what is cauda equina syndrome?",
         "can surgery cause an infection?",
         "this waiting list is killing me",
+        # seen in the blind understanding sets (issue 9): over-broad wording, now fixed
+        "my leg was numb after the nerve block but it wore off after a few hours like they said",
+        "How big is the cut in laser surgery of the spine?",
+        "I had shooting pain down my leg and I don't trust myself to remember what the doctor said",
+        "do I need a full bladder for the scan?",
+        "I nearly wet myself laughing at the physio's joke",
     ],
 )
 def test_reliable_negations_and_figures_of_speech(detector, text):
@@ -183,17 +189,6 @@ def test_every_rule_has_a_source_and_its_example_fires_it(detector, knowledge):
 ])
 def test_issue_ten_examples_get_the_right_level(detector, text, level):
     assert level in detector.check(text).levels
-
-
-@pytest.mark.parametrize("text", [
-    "what is cauda equina syndrome?",
-    "my leg was numb after the nerve block but it wore off after a few hours like they said",
-    "How big is the cut in laser surgery of the spine?",
-    "I had shooting pain down my leg and I don't trust myself to remember what the doctor said",
-    "do I need a full bladder for the scan?",
-])
-def test_near_misses_from_the_evaluation_sets_stay_quiet(detector, text):
-    assert not detector.check(text).fired
 
 
 def test_clinical_review_table_is_up_to_date():
