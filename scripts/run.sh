@@ -6,8 +6,9 @@ BIN=.venv/bin
 RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 WIDGET_PORT="${WIDGET_PORT:-8080}"
+CONSOLE_PORT="${CONSOLE_PORT:-8081}"
 
-for port in "$RASA_PORT" "$ACTIONS_PORT" "$WIDGET_PORT"; do
+for port in "$RASA_PORT" "$ACTIONS_PORT" "$WIDGET_PORT" "$CONSOLE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "Port $port is already in use: is SpineBot already running? Stop it first." >&2
     exit 1
@@ -31,9 +32,13 @@ $BIN/rasa run --model models/spinebot.tar.gz --endpoints endpoints.yml --credent
 pids+=($!)
 $BIN/python -m spinebot.widget_server --port "$WIDGET_PORT" --rasa-url "http://localhost:$RASA_PORT" &
 pids+=($!)
+# The staff console listens on loopback only unless CONSOLE_HOST says otherwise.
+$BIN/python -m spinebot.console --port "$CONSOLE_PORT" &
+pids+=($!)
 set +m
 
 echo "SpineBot is starting (about 20 seconds; Ctrl-C stops everything):"
 echo "  demo page with the chat widget: http://localhost:$WIDGET_PORT/"
 echo "  REST: http://localhost:$RASA_PORT/webhooks/rest/webhook   socket.io: http://localhost:$RASA_PORT"
+echo "  staff console: http://localhost:$CONSOLE_PORT/ (create an account first: .venv/bin/spinebot user add NAME --role admin)"
 wait -n "${pids[@]}"

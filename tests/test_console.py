@@ -1,0 +1,207 @@
+"""The staff console, on a database filled by real conversations sent through the running bot."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from spinebot import paths
+from spinebot.console import create_app
+from spinebot.console.accounts import MAX_FAILED_SIGN_INS, AccountError, Accounts
+from spinebot.local_servers import running_bot
+from spinebot.storage import CallbackStatus, Store
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery"
+
+
+def say(bot, sender: str, text: str):
+    response = requests.post(f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    """Three real conversations: a question, an urgent message, and a call-back request."""
+    with running_bot(tmp_path_factory.mktemp("console")) as bot:
+        senders = {name: f"{name}-{uuid.uuid4().hex[:6]}" for name in ("question", "urgent", "callback")}
+        say(bot, senders["question"], "what is IDD therapy?")
+        say(bot, senders["question"], "is it painful?")
+        say(bot, senders["urgent"], "since this morning I can't control my bladder and my back is agony")
+        for text in ("/request_callback", "Ann Stopes", "07912 345678", "mornings", "/deny", "/affirm", "/affirm"):
+            say(bot, senders["callback"], text)
+        yield {"store": Store(bot["database_url"]), "senders": senders}
+
+
+@pytest.fixture()
+def app(filled):
+    app = create_app(filled["store"], {"TESTING": True, "SECRET_KEY": "test-secret"})
+    accounts = Accounts(filled["store"])
+    for name, role in (("nurse", "staff"), ("manager", "admin")):
+        try:
+            accounts.add_user(name, role, PASSWORD)
+        except AccountError:
+            pass  # created by an earlier test of this module
+    return app
+
+
+def csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert match, "the form carries no CSRF token"
+    return match.group(1).decode()
+
+
+def signed_in(app, name: str = "nurse"):
+    client = app.test_client()
+    token = csrf(client.get("/sign-in").data)
+    response = client.post("/sign-in", data={"name": name, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("path", ["/", "/conversations", "/audit", "/conversations/someone"])
+def test_every_page_refuses_an_anonymous_visitor(app, path):
+    response = app.test_client().get(path)
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused_and_repeated_attempts_are_throttled(app, filled):
+    client = app.test_client()
+    token = csrf(client.get("/sign-in").data)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert client.post("/sign-in", data={"name": "nurse", "password": "wrong", "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 401
+    # even the right password is refused for that name from that address until the window has passed
+    response = client.post("/sign-in", data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert response.status_code == 401 and b"Too many failed attempts" in response.data
+    # but a guesser elsewhere cannot lock the nurse out of her own computer
+    assert client.post("/sign-in", data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 302
+
+
+def test_forms_without_a_csrf_token_are_rejected(app):
+    client = app.test_client()
+    assert client.post("/sign-in", data={"name": "nurse", "password": PASSWORD}).status_code == 400
+
+
+def test_passwords_are_stored_only_as_argon2_hashes(filled):
+    import sqlalchemy as sa
+
+    with filled["store"].engine.connect() as connection:
+        hashes = [row[0] for row in connection.execute(sa.text("select password_hash from spinebot_staff_users"))]
+    assert hashes and all(h.startswith("$argon2") and PASSWORD not in h for h in hashes)
+    with pytest.raises(AccountError):
+        Accounts(filled["store"]).add_user("short", "staff", "too short")
+
+
+def test_call_back_queue_shows_the_request_and_records_who_changed_it(app, filled):
+    client = signed_in(app)
+    page = client.get("/").data
+    assert b"Ann Stopes" in page and b'href="tel:+447912345678"' in page and b"oldest new request has waited" in page
+    request = filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0]
+    response = client.post(f"/callbacks/{request.id}/status", data={"status": "contacted", "csrf_token": csrf(page)})
+    assert response.status_code == 302
+    assert filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0].status == CallbackStatus.CONTACTED.value
+    assert b"by nurse" in client.get("/").data
+
+
+def test_conversation_filters_return_exactly_the_right_conversations(app, filled):
+    client = signed_in(app)
+    senders = filled["senders"]
+    urgent = client.get("/conversations?flag=urgent").data.decode()
+    assert senders["urgent"] in urgent and senders["question"] not in urgent and senders["callback"] not in urgent
+    callbacks = client.get("/conversations?flag=callback").data.decode()
+    assert senders["callback"] in callbacks and senders["urgent"] not in callbacks
+    by_entry = client.get("/conversations?kb_id=idd_therapy").data.decode()
+    assert senders["question"] in by_entry and senders["urgent"] not in by_entry
+    by_text = client.get("/conversations?q=bladder").data.decode()
+    assert senders["urgent"] in by_text and senders["question"] not in by_text
+
+
+def test_transcript_shows_intent_safety_rule_and_review_is_stored(app, filled):
+    client = signed_in(app)
+    sender = filled["senders"]["urgent"]
+    page = client.get(f"/conversations/{sender}").data.decode()
+    assert "urgent_emergency" in page and "cauda_equina_bladder" in page and "999" in page
+    client.post(f"/conversations/{sender}", data={"note": "called the patient", "csrf_token": csrf(page.encode())})
+    page = client.get(f"/conversations/{sender}").data.decode()
+    assert "Reviewed by nurse" in page and "called the patient" in page
+    assert sender not in client.get("/conversations?flag=not_reviewed").data.decode()
+
+
+def test_audit_log_records_views_and_changes_and_only_admins_read_it(app, filled):
+    staff = signed_in(app)
+    staff.get(f"/conversations/{filled['senders']['question']}")
+    assert staff.get("/audit").status_code == 403
+    admin = signed_in(app, "manager")
+    log = admin.get("/audit").data.decode()
+    assert f"conversation/{filled['senders']['question']}" in log and "nurse" in log and "sign_in" in log
+
+
+def test_user_add_command_reads_the_password_from_stdin(filled, tmp_path):
+    env = {"SPINEBOT_DATABASE_URL": filled["store"].url, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([str(paths.PROJECT_ROOT / ".venv" / "bin" / "spinebot"), "user", "add", "receptionist",
+                           "--role", "staff"], input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Accounts(filled["store"]).sign_in("receptionist", PASSWORD, "127.0.0.1") is not None
+
+
+def test_console_in_a_browser_sign_in_mark_contacted_open_flagged_transcript(filled, artifacts_dir):
+    """As a member of staff would: headless Chromium, screenshots, and axe-core on every page."""
+    import json
+    import threading
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from spinebot.local_servers import free_port
+    from tests.test_widget_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium (scripts/install-browser.sh)")
+    app = create_app(filled["store"], {"SECRET_KEY": "browser-test"})
+    try:
+        Accounts(filled["store"]).add_user("browser-nurse", "staff", PASSWORD)
+    except AccountError:
+        pass
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base, axe = f"http://127.0.0.1:{port}", paths.PROJECT_ROOT / "widget" / "vendor" / "axe.min.js"
+    serious = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True).new_page()
+            page.goto(base + "/")
+            page.get_by_label("Name").fill("browser-nurse")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("heading", name="Call-back queue").wait_for()
+            row = page.locator("tr", has_text="Ann Stopes")
+            row.get_by_label("Status").select_option("contacted")
+            row.get_by_role("button", name="Save").click()
+            page.locator("tr", has_text="Ann Stopes").get_by_text("by browser-nurse").wait_for()
+            page.screenshot(path=str(artifacts_dir / "console-callbacks.png"), full_page=True)
+            for name in ("callbacks", "conversations", "transcript"):
+                if name == "conversations":
+                    page.goto(base + "/conversations?flag=urgent")
+                if name == "transcript":
+                    page.get_by_role("link", name=re.compile("bladder")).click()
+                    page.get_by_text("cauda_equina_bladder").wait_for()
+                page.screenshot(path=str(artifacts_dir / f"console-{name}.png"), full_page=True)
+                page.add_script_tag(path=str(axe))
+                results = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
+                serious[name] = [(v["id"], v["help"]) for v in results["violations"] if v["impact"] in ("serious", "critical")]
+            browser.close()
+    finally:
+        server.shutdown()
+    (artifacts_dir / "console-axe.json").write_text(json.dumps(serious, indent=2))
+    assert not any(serious.values()), serious
