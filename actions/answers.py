@@ -50,11 +50,16 @@ class ActionAnswer(Action):
                                                default_replies().cued_facet(latest.get("text") or ""),
                                                latest.get("entities") or [])
         if resolution.not_covered and not resolution.subject:
-            # "not covered" mid-conversation: first try the reading about the subject under discussion
+            # "not covered" mid-conversation: a reading about the subject under discussion may
+            # replace it only if the model found it at least as likely ("how long is the waiting
+            # list?" must not become "how long does failed back surgery pain last").
+            rival = max([(item.get("confidence") or 0.0) for item in ranking
+                         if item.get("name") == answering.NOT_COVERED_INTENT] or [0.0])
             resolution = answering.contextual_resolution(
-                knowledge, latest.get("intent_ranking") or [], tracker.get_slot("subject"),
-                tracker.get_slot("last_kb_id"), latest.get("entities") or [],
-                min_entry_confidence=answering.MIN_ENTRY_OVER_NOT_COVERED) or resolution
+                knowledge, ranking, tracker.get_slot("subject"), tracker.get_slot("last_kb_id"),
+                latest.get("entities") or [],
+                min_entry_confidence=max(answering.MIN_ENTRY_OVER_NOT_COVERED, rival),
+                min_facet_confidence=rival) or resolution
         return self.reply(resolution, dispatcher, tracker)
 
     @staticmethod

@@ -20,6 +20,7 @@ from spinebot.replies import Replies
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
 NOT_COVERED_INTENT = "not_covered"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 PERSONAL_INTENT = "personal_advice"
 # Entries about the clinic's services: never offered as "general information" for a personal case.
 SERVICE_ENTRIES = frozenset({"clinic_contact", "booking", "costs", PERSONAL_INTENT})
@@ -142,6 +143,7 @@ def contextual_resolution(
     last_kb_id: Optional[str] = None,
     entities: Sequence[Dict[str, Any]] = (),
     min_entry_confidence: float = MIN_CONTEXT_CONFIDENCE,
+    min_facet_confidence: float = MIN_CONTEXT_CONFIDENCE,
 ) -> Optional[Resolution]:
     """For an unsure or "not covered" reading: the likeliest reading that is about the subject the
     message names, or else the one under discussion ("is it just injections?" after pain management).
@@ -159,6 +161,8 @@ def contextual_resolution(
             break
         name = str(item.get("name"))
         if name.startswith(FOLLOWUP_PREFIX):
+            if (item.get("confidence") or 0.0) < min_facet_confidence:
+                continue
             resolution = resolve(knowledge, name, entities, current_subject, last_kb_id)
             if resolution.entry is not None or resolution.not_covered:
                 return resolution
@@ -194,7 +198,10 @@ def rerank_in_context(
     """
     ranking = [dict(item) for item in intent_ranking if item.get("name")]
     if (not current_subject or _first_subject(entities) or len(text.split()) > CONTEXT_MAX_WORDS
-            or not ranking or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE):
+            or not ranking or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE
+            or ranking[0].get("name") in (NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT)):
+        # "how long is the waiting list?" read as not covered must stay so: context may pick
+        # between readings of a question, never turn an honest "not covered" into an answer.
         return ranking
     last = knowledge.get(last_kb_id) if last_kb_id else None
     related = set(last.related) if last else set()

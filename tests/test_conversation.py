@@ -179,3 +179,10 @@ def test_a_personal_question_about_a_silent_facet_is_declined_honestly(knowledge
     personal = answering.Resolution(entry=knowledge["injections_overview"], personal=True)
     resolution = answering.apply_facet_cue(knowledge, personal, "side_effects")
     assert resolution.not_covered and resolution.facet == "side_effects"
+
+
+def test_context_never_turns_a_not_covered_reading_into_an_answer(knowledge):
+    """The issue's first example: "how long is the waiting list?" mid-conversation."""
+    ranking = [{"name": "not_covered", "confidence": 0.45}, {"name": "fbss_symptoms", "confidence": 0.3}]
+    reranked = answering.rerank_in_context(knowledge, ranking, "fbss", "when_surgery_failed", "how long is the waiting list?")
+    assert reranked[0]["name"] == "not_covered"
