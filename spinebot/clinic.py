@@ -43,6 +43,8 @@ class ClinicSettings:
     email: str = ""
     privacy_notice_url: str = ""
     timezone: str = "Europe/London"
+    # How long conversations, call-back requests and feedback are kept (`spinebot purge`).
+    retention_days: int = 365
     opening_hours: Dict[str, Tuple[dt.time, dt.time]] = field(default_factory=dict)
     holidays: Tuple[dt.date, ...] = ()
 
@@ -174,7 +176,14 @@ def load_clinic_settings(path: Optional[Path] = None) -> ClinicSettings:
         timezone=timezone,
         opening_hours=_parse_hours(data.get("opening_hours")),
         holidays=holidays,
+        retention_days=_retention_days(path, data.get("retention_days", 365)),
     )
+
+
+def _retention_days(path: Path, raw: object) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 1:
+        raise ClinicSettingsError(f"{path.name}: retention_days must be a whole number of days, 1 or more")
+    return raw
 
 
 @lru_cache(maxsize=1)

@@ -64,3 +64,13 @@ def test_invalid_phone_number_is_rejected(tmp_path):
     path.write_text("name: X\naddress: Y\nphone_numbers: ['0845 12']\n")
     with pytest.raises(ClinicSettingsError, match="phone_numbers"):
         load_clinic_settings(path)
+
+
+def test_retention_period_is_a_setting_and_is_checked(tmp_path):
+    from spinebot.clinic import ClinicSettingsError, load_clinic_settings
+
+    assert load_clinic_settings().retention_days == 365
+    path = tmp_path / "clinic.yml"
+    path.write_text("name: X\naddress: Y\nphone_numbers: [{number: '020 3369 8747'}]\nretention_days: 0\n")
+    with pytest.raises(ClinicSettingsError, match="retention_days"):
+        load_clinic_settings(path)

@@ -35,7 +35,7 @@ def filled(tmp_path_factory):
         say(bot, senders["urgent"], "since this morning I can't control my bladder and my back is agony")
         for text in ("/request_callback", "Ann Stopes", "07912 345678", "mornings", "/deny", "/affirm", "/affirm"):
             say(bot, senders["callback"], text)
-        yield {"store": Store(bot["database_url"]), "senders": senders}
+        yield {"store": Store(bot["database_url"]), "senders": senders, "bot": bot}
 
 
 @pytest.fixture()
@@ -205,3 +205,73 @@ def test_console_in_a_browser_sign_in_mark_contacted_open_flagged_transcript(fil
         server.shutdown()
     (artifacts_dir / "console-axe.json").write_text(json.dumps(serious, indent=2))
     assert not any(serious.values()), serious
+
+
+def test_csv_exports_match_the_filter_are_audited_and_cannot_carry_formulas(app, filled):
+    formula = f"formula-{uuid.uuid4().hex[:6]}"
+    say(filled["bot"], formula, "=HYPERLINK(\"http://example.com\",\"click\") what is IDD")
+    client = signed_in(app, "manager")
+    urgent = client.get("/conversations.csv?flag=urgent").data.decode()
+    assert filled["senders"]["urgent"] in urgent and filled["senders"]["question"] not in urgent
+    everything = client.get("/conversations.csv").data.decode()
+    assert "'=HYPERLINK" in everything and ",=HYPERLINK" not in everything
+    queue = client.get("/callbacks.csv").data.decode()
+    assert "Ann Stopes" in queue and "+447912345678" in queue
+    log = client.get("/audit").data.decode()
+    assert "export" in log and "callback_queue" in log
+
+
+def test_erasure_deletes_one_conversation_and_nothing_else(app, filled):
+    import sqlalchemy as sa
+
+    sender = f"erase-{uuid.uuid4().hex[:6]}"
+    say(filled["bot"], sender, "what is IDD therapy?")
+    say(filled["bot"], sender, "that was helpful")
+    store = filled["store"]
+
+    def rows(table: str, who: str) -> int:
+        with store.engine.connect() as connection:
+            return connection.execute(sa.text(f"select count(*) from {table} where sender_id = :s"), {"s": who}).scalar_one()
+
+    assert rows("events", sender) > 0 and rows("spinebot_answer_feedback", sender) == 1
+    before_others = rows("events", filled["senders"]["question"])
+    staff = signed_in(app)
+    page = staff.get(f"/conversations/{sender}").data
+    assert b"Erasure request" not in page  # staff cannot erase; admins can
+    admin = signed_in(app, "manager")
+    token = csrf(admin.get(f"/conversations/{sender}").data)
+    assert admin.post(f"/conversations/{sender}/erase", data={"csrf_token": token}).status_code == 400  # not confirmed
+    assert admin.post(f"/conversations/{sender}/erase", data={"csrf_token": token, "confirm": "erase"}).status_code == 200
+    assert rows("events", sender) == 0 and rows("spinebot_answer_feedback", sender) == 0
+    assert rows("events", filled["senders"]["question"]) == before_others
+    log = admin.get("/audit").data.decode()
+    assert f"conversation/{sender}" in log and "erase" in log and "what is IDD therapy" not in log
+
+
+def test_purge_deletes_only_what_is_older_than_the_retention_period(filled):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from spinebot.console.retention import purge_older_than
+    from spinebot.storage import CallbackDetails
+
+    store = filled["store"]
+    old_sender = f"old-{uuid.uuid4().hex[:6]}"
+    say(filled["bot"], old_sender, "what is laser spine surgery?")
+    old_request = store.add_callback(old_sender, CallbackDetails("Old Request", "+447912345679", "any time"))
+    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("update events set timestamp = :t where sender_id = :s"),
+                           {"t": long_ago.timestamp(), "s": old_sender})
+        connection.execute(sa.text("update spinebot_callback_requests set created_at = :t where id = :i"),
+                           {"t": long_ago, "i": old_request})
+    deleted = purge_older_than(store, 365, "test")
+    assert deleted.counts["callback_requests"] == 1 and deleted.counts["events"] > 0
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from events where sender_id = :s"), {"s": old_sender}).scalar_one() == 0
+        assert connection.execute(sa.text("select count(*) from events where sender_id = :s"),
+                                  {"s": filled["senders"]["urgent"]}).scalar_one() > 0
+    assert [r.name for r in store.callbacks() if r.name == "Ann Stopes"]
+    with pytest.raises(ValueError):
+        purge_older_than(store, 0, "test")

@@ -9,15 +9,17 @@ change is written to the audit log.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import secrets
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -25,6 +27,7 @@ from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.clinic import default_clinic_settings
 from spinebot.console.callbacks import CallbackQueue, aware
 from spinebot.console.conversations import FILTERS, ConversationReader
+from spinebot.console.retention import erase_conversation
 from spinebot.storage import CallbackStatus, Store, default_store
 
 SESSION_MINUTES = int(os.environ.get("SPINEBOT_CONSOLE_SESSION_MINUTES", "30"))
@@ -174,6 +177,40 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         audit("view", f"conversation/{sender_id}")
         return render_template("transcript.html", conversation=conversation)
 
+    @app.route("/conversations/<path:sender_id>/erase", methods=["POST"])
+    @login_required
+    def erase(sender_id: str):  # type: ignore[no-untyped-def]
+        """A patient's erasure request (admins): everything about the conversation, audited."""
+        if not current_user.is_admin:
+            abort(403)
+        if request.form.get("confirm") != "erase":
+            abort(400, "Tick the box to confirm the erasure.")
+        erase_conversation(store, sender_id, current_user.name)
+        return render_template("erased.html", sender_id=sender_id)
+
+    @app.route("/conversations.csv")
+    @login_required
+    def conversations_csv():  # type: ignore[no-untyped-def]
+        flags = [flag for flag in request.args.getlist("flag") if flag in FILTERS]
+        since, until = _date(request.args.get("from")), _date(request.args.get("to"), end_of_day=True)
+        found = reader.find(flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(), since, until)
+        rows = [["started", "conversation_id", "turns", "flags", "first_message"]]
+        rows += [[c.started.isoformat() if c.started else "", c.sender_id, str(len(c.turns)), " ".join(c.flags),
+                  c.turns[0].text] for c in found]
+        audit("export", "conversation_list", f"filters={','.join(flags)} rows={len(found)}")
+        return _csv_response(rows, "conversations.csv")
+
+    @app.route("/callbacks.csv")
+    @login_required
+    def callbacks_csv():  # type: ignore[no-untyped-def]
+        rows = [["made", "name", "phone", "best_time", "topic", "status", "changed_by", "changed_at", "conversation_id"]]
+        for item in queue.items():
+            r = item.request
+            rows.append([aware(r.created_at).isoformat(), r.name, r.phone, r.best_time, r.topic or "", r.status,
+                         item.changed_by or "", item.changed_at.isoformat() if item.changed_at else "", r.sender_id])
+        audit("export", "callback_queue", f"rows={len(rows) - 1}")
+        return _csv_response(rows, "callbacks.csv")
+
     @app.route("/audit")
     @login_required
     def audit_log():  # type: ignore[no-untyped-def]
@@ -189,6 +226,17 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         return render_template("error.html", code=error.code, message=error.description), error.code
 
     return app
+
+
+def _csv_response(rows: List[List[str]], filename: str) -> Response:
+    """CSV safe to open in a spreadsheet: a cell starting with = + - @ is prefixed with ' so that
+    a patient's message can never run as a formula on a staff computer."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row])
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
 def _date(raw: Optional[str], end_of_day: bool = False) -> Optional[dt.datetime]:
