@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
+from spinebot.notifications import notify_safety_reply
 from spinebot.replies import default_replies
 
 from actions.common import channel, send
@@ -137,6 +138,7 @@ class ActionSafetyReply(Action):
             safety["levels"] = ["urgent_emergency"]
         send(dispatcher, answering.safety_messages(safety, knowledge, clinic, channel(tracker)))
         events: List[Dict[Text, Any]] = [SlotSet("safety_flagged", True), SlotSet("safety_level", safety["levels"][0])]
+        notify_safety_reply(tracker.sender_id, crisis=safety["levels"][0].startswith("crisis"))
         also_asked = answering.buried_question(safety, knowledge)
         if also_asked is not None:
             dispatcher.utter_message(text="You also asked a question. Here is the general information:")

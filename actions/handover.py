@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
+from spinebot.notifications import notify_callback_request
 from spinebot.storage import CallbackDetails, default_store
 
 from actions.common import channel, now, send
@@ -176,6 +177,7 @@ class ActionSubmitCallback(Action):
                                           f"Please phone the clinic on {clinic.phone_text}. In an emergency, call 999.")
             return _clear_callback_slots()
         dispatcher.utter_message(text=handoff.what_happens_next(clinic, self.clock(), details.best_time))
+        notify_callback_request(tracker.sender_id)
         return _clear_callback_slots()
 
 

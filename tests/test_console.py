@@ -190,7 +190,9 @@ def test_console_in_a_browser_sign_in_mark_contacted_open_flagged_transcript(fil
             row.get_by_role("button", name="Save").click()
             page.locator("tr", has_text="Ann Stopes").get_by_text("by browser-nurse").wait_for()
             page.screenshot(path=str(artifacts_dir / "console-callbacks.png"), full_page=True)
-            for name in ("callbacks", "conversations", "transcript"):
+            for name in ("callbacks", "conversations", "transcript", "unanswered", "insights"):
+                if name in ("unanswered", "insights"):
+                    page.goto(f"{base}/{name}")
                 if name == "conversations":
                     page.goto(base + "/conversations?flag=urgent")
                 if name == "transcript":
@@ -275,3 +277,74 @@ def test_purge_deletes_only_what_is_older_than_the_retention_period(filled):
     assert [r.name for r in store.callbacks() if r.name == "Ann Stopes"]
     with pytest.raises(ValueError):
         purge_older_than(store, 0, "test")
+
+
+def test_privacy_notice_states_the_retention_period_and_how_to_ask_for_erasure():
+    from spinebot.clinic import default_clinic_settings
+
+    notice = (paths.PROJECT_ROOT / "widget" / "demo" / "privacy.html").read_text()
+    months = round(default_clinic_settings().retention_days / 30.4)
+    assert f"after {months} months" in notice and "deleted" in notice and "phone the\n    clinic" in notice
+
+
+def test_notification_emails_reach_the_clinic_with_a_link_and_no_personal_details(tmp_path_factory):
+    """A real local SMTP server; the bot's own action server sends to it."""
+    import time
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    from spinebot.local_servers import free_port
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):  # type: ignore[no-untyped-def]
+            received.append(message)
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    env = {"SPINEBOT_SMTP_HOST": "127.0.0.1", "SPINEBOT_SMTP_PORT": str(controller.port),
+           "SPINEBOT_NOTIFY_TO": "reception@clinic.example", "SPINEBOT_CONSOLE_URL": "https://console.clinic.example"}
+    try:
+        with running_bot(tmp_path_factory.mktemp("mail"), env) as bot:
+            for text in ("/request_callback", "Maria Lopez", "07912 345678", "mornings", "my sciatica", "/affirm", "/affirm"):
+                say(bot, "mail-callback", text)
+            say(bot, "mail-urgent", "I've wet myself and can't feel it, my back is agony")
+            deadline = time.monotonic() + 20
+            while len(received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+    finally:
+        controller.stop()
+    subjects = sorted(message["Subject"] for message in received)
+    assert subjects == ["SpineBot gave urgent medical advice", "SpineBot: a new call-back request"]
+    bodies = "\n".join(message.get_payload() for message in received)
+    assert "https://console.clinic.example/conversations/mail-callback" in bodies
+    assert "https://console.clinic.example/conversations/mail-urgent" in bodies
+    for private in ("Maria", "07912", "sciatica", "wet myself", "agony"):
+        assert private not in bodies
+
+
+def test_unanswered_questions_are_grouped_and_export_as_nlu_examples(app, filled):
+    import yaml
+
+    for index, text in enumerate(("how long is the waiting list?", "what's the waiting list like at the moment",
+                                  "how do i make a victoria sponge")):
+        say(filled["bot"], f"unanswered-{index}-{uuid.uuid4().hex[:4]}", text)
+    client = signed_in(app)
+    page = client.get("/unanswered").data.decode()
+    assert "waiting list" in page and "victoria sponge" in page
+    rows = re.findall(r'<tr><td>(\d+)</td>.*?</tr>', page, re.S)
+    assert rows and int(rows[0]) >= 2  # the two waiting-list questions form one group
+    export = client.post("/unanswered/export", data={"group": "0", "intent": "not_covered", "csrf_token": csrf(page.encode())})
+    data = yaml.safe_load(export.data)
+    assert data["nlu"][0]["intent"] == "not_covered" and "waiting list" in data["nlu"][0]["examples"]
+    assert client.post("/unanswered/export", data={"group": "0", "intent": "nonsense",
+                                                   "csrf_token": csrf(page.encode())}).status_code == 400
+
+
+def test_insights_show_the_figures_staff_watch(app, filled):
+    page = signed_in(app).get("/insights").data.decode()
+    assert "Conversations per day" in page and "<svg" in page and "Answered from the knowledge base" in page
+    assert re.search(r"Conversations with urgent advice</dt><dd>[1-9]", page)
+    assert "idd_therapy" in page

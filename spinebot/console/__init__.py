@@ -27,6 +27,7 @@ from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.clinic import default_clinic_settings
 from spinebot.console.callbacks import CallbackQueue, aware
 from spinebot.console.conversations import FILTERS, ConversationReader
+from spinebot.console import insights
 from spinebot.console.retention import erase_conversation
 from spinebot.storage import CallbackStatus, Store, default_store
 
@@ -211,6 +212,40 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         audit("export", "callback_queue", f"rows={len(rows) - 1}")
         return _csv_response(rows, "callbacks.csv")
 
+    @app.route("/unanswered")
+    @login_required
+    def unanswered():  # type: ignore[no-untyped-def]
+        groups = insights.group_similar(insights.unanswered_messages(reader.find()))
+        audit("view", "unanswered_questions", f"groups={len(groups)}")
+        return render_template("unanswered.html", groups=groups, intents=_intents())
+
+    @app.route("/unanswered/export", methods=["POST"])
+    @login_required
+    def unanswered_export():  # type: ignore[no-untyped-def]
+        intent = request.form.get("intent", "")
+        if intent not in _intents():
+            abort(400, "Choose an intent of the assistant.")
+        groups = insights.group_similar(insights.unanswered_messages(reader.find()))
+        index = request.form.get("group", "")
+        if not index.isdigit() or int(index) >= len(groups):
+            abort(400, "That group no longer exists; please reload the page.")
+        group = groups[int(index)]
+        audit("export", "unanswered_questions", f"group of {len(group.messages)} as {intent}")
+        return Response(insights.nlu_yaml(intent, group.messages), mimetype="text/yaml",
+                        headers={"Content-Disposition": f"attachment; filename=nlu-{intent}.yml"})
+
+    @app.route("/insights")
+    @login_required
+    def insights_page():  # type: ignore[no-untyped-def]
+        found = reader.find()
+        feedback = [(f.kb_id, f.helpful) for f in store.feedback()]
+        numbers = insights.figures(found, feedback)
+        today = dt.datetime.now(dt.timezone.utc).date()
+        per_day = dict(numbers.per_day)
+        days = [(day, per_day.get(day, 0)) for day in insights.last_days(30, today)]
+        audit("view", "insights")
+        return render_template("insights.html", f=numbers, days=days, peak=max([n for _, n in days] + [1]))
+
     @app.route("/audit")
     @login_required
     def audit_log():  # type: ignore[no-untyped-def]
@@ -226,6 +261,17 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         return render_template("error.html", code=error.code, message=error.description), error.code
 
     return app
+
+
+def _intents() -> List[str]:
+    """Intents staff may export examples for: every intent the assistant is trained on."""
+    import yaml
+
+    from spinebot import paths
+
+    domain = yaml.safe_load((paths.PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    safety = {"urgent_emergency", "urgent_same_day", "crisis_support", "crisis_emergency"}
+    return [intent for intent in domain.get("intents", []) if isinstance(intent, str) and intent not in safety]
 
 
 def _csv_response(rows: List[List[str]], filename: str) -> Response:
