@@ -78,7 +78,8 @@ def signed_in(app, name: str = "nurse"):
     return client
 
 
-@pytest.mark.parametrize("path", ["/", "/conversations", "/audit", "/conversations/someone"])
+@pytest.mark.parametrize("path", ["/", "/conversations", "/audit", "/conversations/someone", "/conversations.csv",
+                                  "/callbacks.csv", "/unanswered", "/insights"])
 def test_every_page_refuses_an_anonymous_visitor(app, path):
     response = app.test_client().get(path)
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -367,4 +368,5 @@ def test_insights_show_the_figures_staff_watch(app, filled):
     page = signed_in(app).get("/insights").data.decode()
     assert "Conversations per day" in page and "<svg" in page and "Answered from the knowledge base" in page
     assert re.search(r"Conversations with urgent advice</dt><dd>[1-9]", page)
+    assert "Retention period</dt><dd>365 days" in page
     assert "idd_therapy" in page

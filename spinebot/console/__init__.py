@@ -244,7 +244,8 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         per_day = dict(numbers.per_day)
         days = [(day, per_day.get(day, 0)) for day in insights.last_days(30, today)]
         audit("view", "insights")
-        return render_template("insights.html", f=numbers, days=days, peak=max([n for _, n in days] + [1]))
+        return render_template("insights.html", f=numbers, days=days, peak=max([n for _, n in days] + [1]),
+                               retention_days=default_clinic_settings().retention_days)
 
     @app.route("/audit")
     @login_required
