@@ -118,7 +118,7 @@ def test_passwords_are_stored_only_as_argon2_hashes(filled):
 def test_call_back_queue_shows_the_request_and_records_who_changed_it(app, filled):
     client = signed_in(app)
     page = client.get("/").data
-    assert b"Ann Stopes" in page and b'href="tel:+447912345678"' in page and b"oldest new request has waited" in page
+    assert b"Ann Stopes" in page and b'href="tel:+447912345678"' in page and b"oldest open request (new or contacted) has waited" in page
     request = filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0]
     response = client.post(f"/callbacks/{request.id}/status", data={"status": "contacted", "csrf_token": csrf(page)})
     assert response.status_code == 302

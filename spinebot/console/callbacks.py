@@ -55,8 +55,8 @@ class CallbackQueue:
                           aware(latest[r.id].changed_at) if r.id in latest else None) for r in requests]
 
     def oldest_open_wait(self, now: Optional[dt.datetime] = None) -> Optional[dt.timedelta]:
-        """How long the oldest request still marked new has waited."""
-        open_items = [item.request for item in self.items() if item.request.status == CallbackStatus.NEW.value]
+        """How long the oldest open request (new or contacted, not yet closed) has waited."""
+        open_items = [item.request for item in self.items() if item.request.status != CallbackStatus.CLOSED.value]
         if not open_items:
             return None
         oldest = min(aware(request.created_at) for request in open_items)
