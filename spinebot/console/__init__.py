@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import os
 import secrets
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from flask_wtf.csrf import CSRFProtect
 from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.clinic import default_clinic_settings
 from spinebot.console.callbacks import CallbackQueue, aware
-from spinebot.console.conversations import FILTERS, ConversationReader
+from spinebot.console.conversations import FILTERS, Conversation, ConversationReader
 from spinebot.console import insights
 from spinebot.console.retention import erase_conversation
 from spinebot.storage import CallbackStatus, Store, default_store
@@ -146,12 +146,17 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         audit("change", f"callback/{request_id}", f"status={status.value}")
         return redirect(url_for("callbacks"))
 
+    def filtered() -> Tuple[List[str], List[Conversation]]:
+        """The conversations the list's filters (query string) ask for, newest first."""
+        flags = [flag for flag in request.args.getlist("flag") if flag in FILTERS]
+        since, until = _date(request.args.get("from")), _date(request.args.get("to"), end_of_day=True)
+        return flags, reader.find(flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(),
+                                  since, until)
+
     @app.route("/conversations")
     @login_required
     def conversations():  # type: ignore[no-untyped-def]
-        flags = [flag for flag in request.args.getlist("flag") if flag in FILTERS]
-        since, until = _date(request.args.get("from")), _date(request.args.get("to"), end_of_day=True)
-        found = reader.find(flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(), since, until)
+        flags, found = filtered()
         raw_page = request.args.get("page", "1")
         page = max(1, int(raw_page)) if raw_page.isdigit() else 1
         shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
@@ -192,9 +197,7 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
     @app.route("/conversations.csv")
     @login_required
     def conversations_csv():  # type: ignore[no-untyped-def]
-        flags = [flag for flag in request.args.getlist("flag") if flag in FILTERS]
-        since, until = _date(request.args.get("from")), _date(request.args.get("to"), end_of_day=True)
-        found = reader.find(flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(), since, until)
+        flags, found = filtered()
         rows = [["started", "conversation_id", "turns", "flags", "first_message"]]
         rows += [[c.started.isoformat() if c.started else "", c.sender_id, str(len(c.turns)), " ".join(c.flags),
                   c.turns[0].text] for c in found]
