@@ -25,7 +25,8 @@ stop() {
 trap stop INT TERM EXIT
 
 set -m  # each server in its own process group, so stopping takes its children too
-$BIN/rasa run actions --port "$ACTIONS_PORT" --actions actions &
+# The action server checks no token: it listens on loopback only unless ACTIONS_HOST says otherwise.
+SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" $BIN/rasa run actions --port "$ACTIONS_PORT" --actions actions &
 pids+=($!)
 $BIN/rasa run --model models/spinebot.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
   --port "$RASA_PORT" --cors "${SPINEBOT_CORS_ORIGIN:-*}" &

@@ -69,7 +69,7 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
     endpoints.write_text(
         (paths.PROJECT_ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
     )
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SANIC_HOST="127.0.0.1",
                SPINEBOT_DATA_DIR=str(workdir / "var"), **(env_extra or {}))
     if not (env_extra or {}).get("SPINEBOT_DATABASE_URL"):
         env.pop("SPINEBOT_DATABASE_URL", None)
