@@ -50,6 +50,8 @@ class EnvSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Any] = None, host: Optional[str] = None, **kwargs: Any) -> None:
         kwargs.pop("url", None)
         super().__init__(domain=domain, host=host if host and "://" in host else database_url(), **kwargs)
+        # A database error's message must not carry what patients typed (names, numbers, symptoms).
+        self.engine.hide_parameters = True
 
 
 def utcnow() -> dt.datetime:
@@ -105,7 +107,9 @@ class Store:
     def __init__(self, url: Optional[str] = None) -> None:
         self.url = url or database_url()
         connect_args = {"timeout": 15} if self.url.startswith("sqlite") else {}
-        self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args)
+        # hide_parameters: a database error's message (and so the log) never carries names or numbers.
+        self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args,
+                                       hide_parameters=True)
         Base.metadata.create_all(self.engine)
 
     def add_callback(self, sender_id: str, details: CallbackDetails) -> int:

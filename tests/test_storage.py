@@ -18,9 +18,14 @@ def url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'spinebot.db'}"
     if not POSTGRES_URL:
         pytest.skip("set SPINEBOT_TEST_POSTGRES_URL to run the storage tests against PostgreSQL")
+    import sqlalchemy as sa
+
     store = Store(POSTGRES_URL)
-    from spinebot.storage import Base
-    Base.metadata.drop_all(store.engine)
+    # Every project table, including those of modules this test does not import (the console's).
+    with store.engine.begin() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            if table.startswith("spinebot_"):
+                connection.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
     return POSTGRES_URL
 
 
@@ -58,3 +63,23 @@ def test_database_url_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("SPINEBOT_DATABASE_URL")
     monkeypatch.setenv("SPINEBOT_DATA_DIR", str(tmp_path))
     assert database_url() == f"sqlite:///{tmp_path / 'spinebot.db'}"
+
+
+def test_database_errors_never_carry_what_the_patient_typed(url):
+    """hide_parameters: an error (and so the log line about it) names the statement, not the values."""
+    import sqlalchemy as sa
+
+    store = Store(url)
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS spinebot_callback_status_changes"))
+        connection.execute(sa.text("DROP TABLE spinebot_callback_requests"))
+    with pytest.raises(sa.exc.DBAPIError) as error:
+        store.add_callback("patient-9", CallbackDetails(name="Zelda Quist", phone="+447700900123", best_time="noon"))
+    message = str(error.value)
+    assert "Zelda" not in message and "+447700900123" not in message and "hidden" in message
+
+
+def test_the_tracker_store_hides_parameters_too(tmp_path):
+    from spinebot.storage import EnvSQLTrackerStore
+
+    assert EnvSQLTrackerStore(host=f"sqlite:///{tmp_path / 'tracker.db'}").engine.hide_parameters
