@@ -12,8 +12,6 @@ import getpass
 import sys
 from typing import List, Optional
 
-import getpass as _getpass_for_user
-
 from spinebot.clinic import default_clinic_settings
 from spinebot.console.accounts import ROLES, AccountError, Accounts
 from spinebot.console.retention import erase_conversation, purge_older_than
@@ -41,7 +39,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     erase = commands.add_parser("erase", help="delete everything held about one conversation")
     erase.add_argument("--sender", required=True, metavar="ID")
     args = parser.parse_args(argv)
-    operator = f"cli:{_getpass_for_user.getuser()}"
+    operator = f"cli:{getpass.getuser()}"
     if args.command == "purge":
         days = args.older_than or default_clinic_settings().retention_days
         if days < 1:

@@ -29,6 +29,7 @@ from spinebot import paths
 from spinebot.nlp import COMMON_WORDS_TABLE
 
 BLOCKER = "__BLOCKER"
+SENTENCE_BREAK = "__SENTENCE_BREAK"
 NEGATION_WINDOW_BEFORE = 3
 NEGATION_WINDOW_AFTER = 3
 FUZZY_MIN_LENGTH = 5
@@ -204,7 +205,6 @@ class SafetyDetector:
             norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha()
         )
         self._question_starts = [self._normalised_tokens(start) for start in patterns.question_starts]
-        self._sentence_breaks: List[int] = []
 
     def _add_terms(self, label: str, terms: Iterable[str]) -> None:
         token_lists = [self._normalised_tokens(term) for term in terms]
@@ -271,7 +271,7 @@ class SafetyDetector:
     def _cue_in_sentence(self, index: int, start: int, end: int, spans: Mapping[str, List[Tuple[int, int]]],
                          window: int) -> bool:
         """A cue of negation group `index` in the same sentence as the term, within `window` words."""
-        breaks = self._sentence_breaks
+        breaks = [start for start, _ in spans.get(SENTENCE_BREAK, [])]
         gaps = [(cue_end, start) for cue_start, cue_end in spans.get(f"__NEG{index}_BEFORE", []) if cue_end <= start]
         gaps += [(end, cue_start) for cue_start, cue_end in spans.get(f"__NEG{index}_AFTER", []) if cue_start >= end]
         return any(hi - lo <= window and not any(lo <= b < hi for b in breaks) for lo, hi in gaps)
@@ -304,9 +304,9 @@ class SafetyDetector:
 
     def _check_slice(self, text: str) -> SafetyVerdict:
         doc = self._nlp.make_doc(text)
-        self._sentence_breaks = [token.i for token in doc if token.text in SENTENCE_ENDS]
         corrections = self._normalise(doc)
-        spans: Dict[str, List[Tuple[int, int]]] = {}
+        spans: Dict[str, List[Tuple[int, int]]] = {
+            SENTENCE_BREAK: [(token.i, token.i + 1) for token in doc if token.text in SENTENCE_ENDS]}
         for match_id, start, end in self._matcher(doc):
             spans.setdefault(self._nlp.vocab.strings[match_id], []).append((start, end))
         general = self._is_general_question(doc)

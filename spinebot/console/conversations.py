@@ -86,10 +86,17 @@ class Conversation:
         return any(needle in turn.text.lower() for turn in self.turns)
 
 
+def has_events_table(engine: sa.engine.Engine) -> bool:
+    """Rasa creates `events` with the first conversation; before that there is nothing to read."""
+    return sa.inspect(engine).has_table("events")
+
+
 def _contracts(data: Dict[str, Any]) -> Iterable[Dict[str, Any]]:
+    """The reply contract of a bot event (socket.io nests it one level deeper, as {"custom": ...})."""
     custom = data.get("data", {}).get("custom") if isinstance(data.get("data"), dict) else None
     if isinstance(custom, dict):
-        yield custom.get("custom", custom) if isinstance(custom.get("custom"), dict) else custom
+        inner = custom.get("custom")
+        yield inner if isinstance(inner, dict) else custom
 
 
 def _turns(rows: Sequence[Any]) -> List[Turn]:
@@ -123,7 +130,7 @@ class ConversationReader:
         Base.metadata.create_all(self.engine)
 
     def _has_events_table(self) -> bool:
-        return sa.inspect(self.engine).has_table("events")
+        return has_events_table(self.engine)
 
     def sender_ids(self, since: Optional[dt.datetime] = None, until: Optional[dt.datetime] = None) -> List[str]:
         if not self._has_events_table():

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from spinebot.console.accounts import Accounts, SignInAttempt
 from spinebot.console.callbacks import CallbackStatusChange
-from spinebot.console.conversations import EVENTS, ConversationReview
+from spinebot.console.conversations import EVENTS, ConversationReview, has_events_table
 from spinebot.storage import AnswerFeedback, CallbackRequest, Store, utcnow
 
 
@@ -34,10 +34,6 @@ class Deleted:
         return ", ".join(f"{name}={count}" for name, count in self.counts.items())
 
 
-def _has_events(store: Store) -> bool:
-    return sa.inspect(store.engine).has_table("events")
-
-
 def erase_conversation(store: Store, sender_id: str, by: str) -> Deleted:
     """Everything held about one conversation: its events, call-back requests, feedback, reviews."""
     accounts = Accounts(store)
@@ -49,7 +45,7 @@ def erase_conversation(store: Store, sender_id: str, by: str) -> Deleted:
             "feedback": _delete(session, AnswerFeedback, AnswerFeedback.sender_id == sender_id),
             "reviews": _delete(session, ConversationReview, ConversationReview.sender_id == sender_id),
             "events": session.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
-            if _has_events(store) else 0,
+            if has_events_table(store.engine) else 0,
         }
     deleted = Deleted(counts)
     accounts.audit(by, "erase", f"conversation/{sender_id}", deleted.summary())
@@ -71,7 +67,7 @@ def purge_older_than(store: Store, days: int, by: str, now: Optional[dt.datetime
             "reviews": _delete(session, ConversationReview, ConversationReview.reviewed_at < cutoff),
             "sign_in_attempts": _delete(session, SignInAttempt, SignInAttempt.at < cutoff),
             "events": session.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < cutoff.timestamp())).rowcount
-            if _has_events(store) else 0,
+            if has_events_table(store.engine) else 0,
         }
     deleted = Deleted(counts)
     accounts.audit(by, "purge", f"older than {days} days", deleted.summary())
