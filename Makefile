@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export PYTHONWARNINGS ?= ignore
 
-.PHONY: help install train run test bench eval lock clean widget
+.PHONY: help install train run test bench eval audit lock clean widget
 
 help:
 	@echo "make run      set up (first time), then start SpineBot on http://localhost:5005"
@@ -24,6 +24,7 @@ help:
 	@echo "make train    train the Rasa model (skipped when up to date)"
 	@echo "make bench    measure start-up time, memory and reply latency"
 	@echo "make eval     score the bot on the blind question sets (results/eval.md)"
+	@echo "make audit    known vulnerabilities in requirements.lock (pip-audit, docs/dependency-audit.md)"
 
 install: $(STAMPS)/venv $(SPACY_MODEL)/spinebot_fingerprint.json
 
@@ -67,6 +68,10 @@ widget:
 
 bench: install train
 	$(BIN)/python scripts/bench.py
+
+# Known vulnerabilities in the pinned packages; pip-audit runs from .venv-tools, not the product's venv.
+audit:
+	bash scripts/audit.sh
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock

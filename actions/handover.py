@@ -14,7 +14,7 @@ from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_callback_request
-from spinebot.storage import CallbackDetails, default_store
+from spinebot.storage import CALLBACK_DISCARDED_SLOT, CallbackDetails, default_store
 
 from actions.common import channel, now, send
 
@@ -148,6 +148,11 @@ def _clear_callback_slots() -> List[Dict[Text, Any]]:
     return [SlotSet(slot, None) for slot in (*handoff.CALLBACK_FIELDS, "callback_consent", "callback_confirmed")]
 
 
+def _discard_callback() -> List[Dict[Text, Any]]:
+    """Nothing saved: the slots are cleared and the tracker store removes what was typed into the form."""
+    return [*_clear_callback_slots(), SlotSet(CALLBACK_DISCARDED_SLOT, True)]
+
+
 class ActionSubmitCallback(Action):
     """Store the request (both kept if a patient submits twice); on a database error, apologise
     and give the numbers rather than lose the request silently."""
@@ -164,7 +169,7 @@ class ActionSubmitCallback(Action):
         if tracker.get_slot("callback_consent") is not True or tracker.get_slot("callback_confirmed") is not True:
             dispatcher.utter_message(text="I haven't stored your details. You can phone the clinic on "
                                           f"{clinic.phone_text}. Is there anything else I can help with?")
-            return _clear_callback_slots()
+            return _discard_callback()
         topic = tracker.get_slot("callback_topic")
         details = CallbackDetails(name=tracker.get_slot("callback_name"), phone=tracker.get_slot("callback_phone"),
                                   best_time=tracker.get_slot("callback_time"),
@@ -197,7 +202,7 @@ class ActionCancelCallback(Action):
             dispatcher.utter_message(response="utter_confirm_stop_callback")
             return []
         dispatcher.utter_message(response="utter_callback_stopped")
-        return _clear_callback_slots()
+        return _discard_callback()
 
 
 class ActionDiscardCallback(Action):
@@ -208,7 +213,7 @@ class ActionDiscardCallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_callback_stopped" if _details_given(tracker) else "utter_anything_else")
-        return _clear_callback_slots()
+        return _discard_callback()
 
 
 class ActionResumeCallback(Action):

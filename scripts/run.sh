@@ -7,6 +7,7 @@ RASA_PORT="${RASA_PORT:-5005}"
 ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 WIDGET_PORT="${WIDGET_PORT:-8080}"
 CONSOLE_PORT="${CONSOLE_PORT:-8081}"
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}"  # read by endpoints.yml
 
 for port in "$RASA_PORT" "$ACTIONS_PORT" "$WIDGET_PORT" "$CONSOLE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -24,12 +25,18 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Only the demo page may call the bot from a browser unless SPINEBOT_CORS_ORIGINS (space-separated) says
+# otherwise: Rasa's --cors for REST, and the gate (spinebot/channels.py) for socket.io.
+export SPINEBOT_CORS_ORIGINS="${SPINEBOT_CORS_ORIGINS:-http://localhost:$WIDGET_PORT http://127.0.0.1:$WIDGET_PORT}"
+read -r -a cors_origins <<< "$SPINEBOT_CORS_ORIGINS"
+
 set -m  # each server in its own process group, so stopping takes its children too
 # The action server checks no token: it listens on loopback only unless ACTIONS_HOST says otherwise.
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" $BIN/rasa run actions --port "$ACTIONS_PORT" --actions actions &
 pids+=($!)
-$BIN/rasa run --model models/spinebot.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
-  --port "$RASA_PORT" --cors "${SPINEBOT_CORS_ORIGIN:-*}" &
+# Rasa listens on loopback too unless RASA_HOST says otherwise (put a TLS proxy in front: docs/deployment.md).
+$BIN/rasa run -i "${RASA_HOST:-127.0.0.1}" --model models/spinebot.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --cors "${cors_origins[@]}" &
 pids+=($!)
 $BIN/python -m spinebot.widget_server --port "$WIDGET_PORT" --rasa-url "http://localhost:$RASA_PORT" &
 pids+=($!)

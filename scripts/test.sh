@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p results test-artifacts
+export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:5055/webhook}"  # endpoints.yml needs it; rasa test core calls no action
 
 echo "== rasa data validate"
 $BIN/rasa data validate --domain domain.yml --data data --config config.yml 2>&1 | grep -E "ERROR|error|Error|conflict|validat" || true

@@ -19,6 +19,11 @@ BIN = paths.PROJECT_ROOT / ".venv" / "bin"
 MODEL = paths.PROJECT_ROOT / "models" / "spinebot.tar.gz"
 
 
+# Simulated patients all come from 127.0.0.1 and type faster than people: the rate limits are off
+# unless a caller (the hardening tests) passes them in `env_extra`.
+NO_RATE_LIMITS = {"SPINEBOT_RATE_PER_SENDER": "off", "SPINEBOT_RATE_PER_ADDRESS": "off"}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,12 +70,11 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
     """Action server and Rasa server on free ports, with a database of their own under `workdir`."""
     actions_port, rasa_port = free_port(), free_port()
     assert port_is_free(actions_port) and port_is_free(rasa_port)
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        (paths.PROJECT_ROOT / "endpoints.yml").read_text().replace("localhost:5055", f"localhost:{actions_port}")
-    )
+    endpoints = paths.PROJECT_ROOT / "endpoints.yml"
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SANIC_HOST="127.0.0.1",
-               SPINEBOT_DATA_DIR=str(workdir / "var"), **(env_extra or {}))
+               SPINEBOT_DATA_DIR=str(workdir / "var"), SPINEBOT_CORS_ORIGINS="*", **NO_RATE_LIMITS,
+               ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook")
+    env.update(env_extra or {})
     if not (env_extra or {}).get("SPINEBOT_DATABASE_URL"):
         env.pop("SPINEBOT_DATABASE_URL", None)
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
@@ -96,7 +100,7 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
         processes.append(subprocess.Popen(
             [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
              "--credentials", str(paths.PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
-             "--cors", "*"],
+             "--cors", *env["SPINEBOT_CORS_ORIGINS"].split()],
             cwd=paths.PROJECT_ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
             start_new_session=True))
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes[0], logs["actions"])

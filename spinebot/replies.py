@@ -20,6 +20,7 @@ from spinebot import paths
 REPLIES_FILE = Path("conversation") / "replies.yml"
 NOT_COVERED_KEYS = ("facet", "general", "who_can_help", "offer")
 NOT_WHAT_I_ASKED_KEYS = ("with_options", "without_options")
+GATE_KEYS = ("unreadable", "too_long", "too_fast", "fault")
 
 
 class RepliesError(ValueError):
@@ -33,6 +34,8 @@ class Replies:
     personal_reminder: str
     not_what_i_asked: Mapping[str, str]
     facet_cues: Mapping[str, tuple] = field(default_factory=dict)
+    # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
+    gate: Mapping[str, str] = field(default_factory=dict)
 
     def facet_question(self, facet: str, subject_name: str) -> Optional[str]:
         """'whether laser spine surgery is painful', or None for an unknown facet."""
@@ -73,6 +76,7 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         personal_reminder=_text(data.get("personal_reminder"), "personal_reminder"),
         not_what_i_asked=_section(data, "not_what_i_asked", NOT_WHAT_I_ASKED_KEYS),
         facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
+        gate=_section(data, "gate", GATE_KEYS),
     )
 
 

@@ -35,6 +35,10 @@ NEGATION_WINDOW_AFTER = 3
 FUZZY_MIN_LENGTH = 5
 FUZZY_CUTOFF = 0.75
 MAX_CHARS = 5000
+# Spelling correction is the costly part of a check: a message full of unknown words (nonsense, another
+# language) corrects at most this many distinct words, so one message cannot hold up every other patient.
+MAX_CORRECTED_WORDS = 40
+CORRECTION_CACHE_SIZE = 20000
 # spaCy splits "can't" into "ca" + "n't": read it as "can not", as a patient who types "can not" means.
 CONTRACTION_STEMS = {"ca": "can", "wo": "will", "sha": "shall"}
 SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})  # a longer message is checked in full, in slices of this size
@@ -204,6 +208,10 @@ class SafetyDetector:
         self._fuzzy_targets = sorted(
             norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha()
         )
+        self._targets_by_length: Dict[int, List[str]] = {}
+        for target in self._fuzzy_targets:
+            self._targets_by_length.setdefault(len(target), []).append(target)
+        self._corrections: Dict[str, Optional[str]] = {}
         self._question_starts = [self._normalised_tokens(start) for start in patterns.question_starts]
 
     def _add_terms(self, label: str, terms: Iterable[str]) -> None:
@@ -223,17 +231,38 @@ class SafetyDetector:
         """Real words are never 'corrected': only unknown ones may be misspellings."""
         return lower in self._common_words or lower in self._lemmas or lower in self._fuzzy_targets
 
+    def _closest_term(self, lower: str) -> Optional[str]:
+        """The safety term an unknown word is a likely misspelling of, remembered per word.
+
+        Only targets of a length that could reach the cutoff are compared (difflib's ratio is at
+        most 2 * shorter / (both lengths)), which gives the same answer as comparing them all.
+        """
+        if lower in self._corrections:
+            return self._corrections[lower]
+        size = len(lower)
+        lowest, highest = size * FUZZY_CUTOFF / (2 - FUZZY_CUTOFF), size * (2 - FUZZY_CUTOFF) / FUZZY_CUTOFF
+        candidates = [target for length, targets in self._targets_by_length.items()
+                      if lowest <= length <= highest for target in targets]
+        close = difflib.get_close_matches(lower, candidates, n=1, cutoff=FUZZY_CUTOFF)
+        if len(self._corrections) >= CORRECTION_CACHE_SIZE:
+            self._corrections.clear()
+        self._corrections[lower] = close[0] if close else None
+        return self._corrections[lower]
+
     def _normalise(self, doc: Doc) -> Dict[str, str]:
         """Set each token's NORM to its lower-case lemma, correcting close misspellings."""
         corrections: Dict[str, str] = {}
+        looked_up: Set[str] = set()
         for token in doc:
             norm = self._norm(token.text)
             lower = token.lower_
             if token.is_alpha and len(lower) >= FUZZY_MIN_LENGTH and not self._is_known_word(lower):
-                close = difflib.get_close_matches(lower, self._fuzzy_targets, n=1, cutoff=FUZZY_CUTOFF)
-                if close:
-                    norm = close[0]
-                    corrections[token.text] = norm
+                if lower in looked_up or len(looked_up) < MAX_CORRECTED_WORDS:
+                    looked_up.add(lower)
+                    close = self._closest_term(lower)
+                    if close:
+                        norm = close
+                        corrections[token.text] = norm
             token.norm_ = norm
         return corrections
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -52,6 +53,85 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, host=host if host and "://" in host else database_url(), **kwargs)
         # A database error's message must not carry what patients typed (names, numbers, symptoms).
         self.engine.hide_parameters = True
+
+    async def save(self, tracker: Any) -> None:
+        """Rasa's save, then: a call-back request the patient stopped or declined leaves no trace.
+
+        The patient was told "I've stopped and haven't saved anything", so what they typed into the
+        form (and the bot's summary of it) is removed from the stored conversation in the same step.
+        """
+        await super().save(tracker)
+        if callback_discarded_in_latest_turn(tracker.events):
+            self.forget_unsent_callback(tracker.sender_id)
+
+    def forget_unsent_callback(self, sender_id: str) -> int:
+        """Blank the form's answers in the stored events; returns how many events were changed."""
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            rows = session.execute(
+                sa.select(event).where(event.sender_id == sender_id).order_by(event.id)
+            ).scalars().all()
+            changed = redact_unsent_callback([json.loads(row.data) for row in rows])
+            for index, data in changed.items():
+                rows[index].data = json.dumps(data)
+            session.commit()
+        return len(changed)
+
+
+CALLBACK_FORM = "callback_form"
+CALLBACK_DISCARDED_SLOT = "callback_discarded"
+REMOVED = "[removed: call-back request not sent]"
+
+
+def callback_discarded_in_latest_turn(events: Iterable[Any]) -> bool:
+    """Whether the actions of the latest turn marked a call-back request as stopped or declined."""
+    for event in reversed(list(events)):
+        name = getattr(event, "type_name", None)
+        if name == "user":
+            return False
+        if name == "slot" and event.key == CALLBACK_DISCARDED_SLOT and event.value is True:
+            return True
+    return False
+
+
+def redact_unsent_callback(events: List[Dict[str, Any]]) -> Dict[int, Dict[str, Any]]:
+    """The events of the latest stopped call-back form with the patient's answers removed, by index.
+
+    The range runs from the form's latest start to the "discarded" mark: every patient message in
+    it, every call-back slot value, and every bot message that repeats one of those values.
+    """
+    marks = [i for i, e in enumerate(events) if e.get("event") == "slot" and e.get("name") == CALLBACK_DISCARDED_SLOT
+             and e.get("value") is True]
+    if not marks:
+        return {}
+    end = marks[-1]
+    starts = [i for i, e in enumerate(events[:end]) if e.get("event") == "active_loop" and e.get("name") == CALLBACK_FORM]
+    start = starts[-1] if starts else end
+    given = _given_values(events[start:end])
+    changed: Dict[int, Dict[str, Any]] = {}
+    for index in range(start, end):
+        event = dict(events[index])
+        kind = event.get("event")
+        if kind == "user" and event.get("text") != REMOVED:
+            intent = (event.get("parse_data") or {}).get("intent")
+            event.update(text=REMOVED, parse_data={"text": REMOVED, "intent": intent, "entities": []})
+        elif kind == "slot" and str(event.get("name", "")).startswith("callback_") \
+                and event.get("name") != CALLBACK_DISCARDED_SLOT and event.get("value") is not None:
+            event["value"] = None
+        elif kind == "bot" and any(value in str(event.get("text") or "").lower() for value in given):
+            event["text"] = REMOVED
+        else:
+            continue
+        changed[index] = event
+    return changed
+
+
+def _given_values(events: List[Dict[str, Any]]) -> List[str]:
+    """What the patient gave in the form, lower-cased: their messages and the slot values taken from them."""
+    values = [str(e.get("text") or "") for e in events if e.get("event") == "user"]
+    values += [str(e.get("value")) for e in events if e.get("event") == "slot"
+               and str(e.get("name", "")).startswith("callback_") and isinstance(e.get("value"), str)]
+    return sorted({v.strip().lower() for v in values if len(v.strip()) >= 3 and v != REMOVED})
 
 
 def utcnow() -> dt.datetime:

@@ -23,14 +23,22 @@
   // ---- persistence: the conversation survives reloads and navigation within the site ----
   // sessionStorage, not localStorage: on a shared or family computer the conversation is gone
   // once the tab is closed, instead of waiting for the next person to open the chat.
+  // Whoever knows a session id receives that conversation's replies, so it must be unguessable:
+  // crypto.randomUUID (HTTPS pages), else crypto.getRandomValues (every browser), else none at all
+  // and the server picks one (session_confirm). Never Math.random or the clock.
   function newSessionId() {
-    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
-    return "s-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+    var c = window.crypto;
+    if (c && c.randomUUID) return c.randomUUID();
+    if (c && c.getRandomValues) {
+      var bytes = c.getRandomValues(new Uint8Array(16));
+      return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    }
+    return null;
   }
   function loadState() {
     try {
       var saved = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
-      if (saved && saved.sessionId && Array.isArray(saved.messages)) return saved;
+      if (saved && Array.isArray(saved.messages)) return saved;
     } catch (e) { /* storage unavailable or corrupt: start fresh */ }
     return { sessionId: newSessionId(), messages: [], open: false };
   }
@@ -260,9 +268,17 @@
       confirmed = false;
       socket.emit("session_request", { session_id: state.sessionId });
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (sessionId) {
+      if (typeof sessionId === "string" && sessionId && sessionId !== state.sessionId) {
+        state.sessionId = sessionId;  // the server's choice when ours was missing or not acceptable
+        saveState();
+      }
       confirmed = true;
-      while (pending.length) socket.emit("user_uttered", pending.shift());
+      while (pending.length) {
+        var queued = pending.shift();
+        queued.session_id = state.sessionId;
+        socket.emit("user_uttered", queued);
+      }
     });
     socket.on("bot_uttered", function (data) {
       showTyping(false);
