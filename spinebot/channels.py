@@ -25,14 +25,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Mapping, Optional, Text, Tuple
 
-import rasa.core.actions.action
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from spinebot import answering, handoff
+from spinebot import answering, handoff, rasa_tuning
 from spinebot.clinic import ClinicSettings, default_clinic_settings
 from spinebot.knowledge import KnowledgeBase, default_knowledge_base
 from spinebot.replies import Replies, default_replies
@@ -283,17 +282,9 @@ def load_safety_check() -> Callable[[str], Dict[str, Any]]:
 def default_gate() -> MessageGate:
     """One gate per server process: the rate limits are shared by both channels."""
     settings = GateSettings.from_env()
-    apply_action_timeout(settings.action_timeout)
+    rasa_tuning.apply(settings.action_timeout)
     return MessageGate(settings, default_knowledge_base(), default_clinic_settings(), default_replies(),
                        load_safety_check())
-
-
-def apply_action_timeout(seconds: float) -> None:
-    """Rasa 3.6 waits up to 5 minutes for the action server and has no setting for it: shorten it.
-
-    The module constant is read at every call of a custom action (rasa/core/actions/action.py).
-    """
-    rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
 
 
 def bad_request(problem: str, status: int = 400) -> response.HTTPResponse:

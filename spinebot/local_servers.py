@@ -66,8 +66,11 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> Iterator[Dict[str, str]]:
-    """Action server and Rasa server on free ports, with a database of their own under `workdir`."""
+def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None, model: Path = MODEL) -> Iterator[Dict[str, str]]:
+    """Action server and Rasa server on free ports, with a database of their own under `workdir`.
+
+    `model` lets `make bench` serve another model (Rasa's default configuration) the same way.
+    """
     actions_port, rasa_port = free_port(), free_port()
     assert port_is_free(actions_port) and port_is_free(rasa_port)
     endpoints = paths.PROJECT_ROOT / "endpoints.yml"
@@ -98,7 +101,7 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None) -> It
     try:
         processes.append(start_actions())
         processes.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--model", str(MODEL), "--endpoints", str(endpoints),
+            [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
              "--credentials", str(paths.PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
              "--cors", *env["SPINEBOT_CORS_ORIGINS"].split()],
             cwd=paths.PROJECT_ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,

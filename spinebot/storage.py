@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from collections import OrderedDict
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -48,11 +49,32 @@ class EnvSQLTrackerStore(SQLTrackerStore):
     subclass only decides the URL; storage itself stays Rasa's tested code.
     """
 
-    def __init__(self, domain: Optional[Any] = None, host: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(self, domain: Optional[Any] = None, host: Optional[str] = None, recent_size: int = 500,
+                 **kwargs: Any) -> None:
         kwargs.pop("url", None)
         super().__init__(domain=domain, host=host if host and "://" in host else database_url(), **kwargs)
+        if self.engine.url.get_backend_name() == "sqlite":
+            self._use_one_sqlite_connection()
         # A database error's message must not carry what patients typed (names, numbers, symptoms).
         self.engine.hide_parameters = True
+        self._recent: "OrderedDict[str, Tuple[Optional[int], int, Any]]" = OrderedDict()
+        self._recent_size = recent_size
+
+    async def retrieve(self, sender_id: str) -> Optional[Any]:
+        """The conversation as this server last saved it, if nobody has written to it since.
+
+        Rebuilding a tracker reads and parses every event of the session: a cost that grows with
+        each turn. One indexed query (the conversation's latest event id) says whether the tracker
+        this server saved last is still the stored one (another replica may have answered since).
+        """
+        recent = self._recent.get(sender_id)
+        if recent is not None:
+            last_id, length, tracker = recent
+            if len(tracker.events) == length and self._last_event_id(sender_id) == last_id:
+                self._recent.move_to_end(sender_id)
+                return tracker
+            del self._recent[sender_id]
+        return await super().retrieve(sender_id)
 
     async def save(self, tracker: Any) -> None:
         """Rasa's save, then: a call-back request the patient stopped or declined leaves no trace.
@@ -60,9 +82,34 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         The patient was told "I've stopped and haven't saved anything", so what they typed into the
         form (and the bot's summary of it) is removed from the stored conversation in the same step.
         """
+        self._recent.pop(tracker.sender_id, None)
         await super().save(tracker)
         if callback_discarded_in_latest_turn(tracker.events):
             self.forget_unsent_callback(tracker.sender_id)
+            return  # the next turn reads the blanked conversation back from the database
+        self._recent[tracker.sender_id] = (self._last_event_id(tracker.sender_id), len(tracker.events), tracker)
+        while len(self._recent) > self._recent_size:
+            self._recent.popitem(last=False)
+
+    def _use_one_sqlite_connection(self) -> None:
+        """The embedded SQLite default, tuned for a server: one open connection in write-ahead mode.
+
+        SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool), and the default
+        rollback journal syncs twice per commit. Rasa's server answers on one thread, so one kept
+        connection (SingletonThreadPool) is safe; WAL lets the staff console read while the bot
+        writes. PostgreSQL is left as Rasa configures it.
+        """
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool, hide_parameters=True)
+        sa.event.listen(self.engine, "connect", _sqlite_write_ahead)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _last_event_id(self, sender_id: str) -> Optional[int]:
+        with self.session_scope() as session:
+            return session.execute(
+                sa.select(sa.func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
+            ).scalar()
 
     def forget_unsent_callback(self, sender_id: str) -> int:
         """Blank the form's answers in the stored events; returns how many events were changed."""
@@ -76,6 +123,13 @@ class EnvSQLTrackerStore(SQLTrackerStore):
                 rows[index].data = json.dumps(data)
             session.commit()
         return len(changed)
+
+
+def _sqlite_write_ahead(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes, not power loss of the last commit
+    cursor.close()
 
 
 CALLBACK_FORM = "callback_form"

@@ -131,3 +131,24 @@ def test_uncovered_conditions_get_an_honest_reply(parse, text, covered):
     assert (result["intent"]["name"] != "out_of_scope") == covered, result["intent"]
     if not covered:
         assert result["scope"]["uncovered_words"]
+
+
+def test_the_classifiers_fast_probabilities_equal_scikit_learns(tmp_path):
+    """`_predict_proba` replaces LogisticRegression.predict_proba for speed: same numbers."""
+    import tarfile
+
+    import numpy as np
+    import skops.io as sio
+
+    from spinebot.intent_classifier import FocusedIntentClassifier
+
+    with tarfile.open(paths.PROJECT_ROOT / "models" / "spinebot.tar.gz") as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("classifier.skops"))
+        archive.extract(member, tmp_path)
+    saved = tmp_path / member.name
+    parts = sio.load(saved, trusted=sio.get_untrusted_types(file=saved))
+    classifier = FocusedIntentClassifier({}, None, None)
+    classifier.words, classifier.chars, classifier.model = parts["words"], parts["chars"], parts["model"]
+    for text in ("what is IDD therapy?", "how long does the relief last", "zzz", "my back op failed, now what?"):
+        features = classifier._features([text.lower()], [text])
+        assert np.allclose(classifier._predict_proba(features), classifier.model.predict_proba(features)[0], atol=1e-12)
