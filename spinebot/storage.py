@@ -87,6 +87,8 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         if callback_discarded_in_latest_turn(tracker.events):
             self.forget_unsent_callback(tracker.sender_id)
             return  # the next turn reads the blanked conversation back from the database
+        if sum(1 for event in tracker.events if event.type_name == "session_started") > 1:
+            return  # a new session began in this tracker: Rasa's next save counts from it, so reload
         self._recent[tracker.sender_id] = (self._last_event_id(tracker.sender_id), len(tracker.events), tracker)
         while len(self._recent) > self._recent_size:
             self._recent.popitem(last=False)

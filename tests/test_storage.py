@@ -83,3 +83,40 @@ def test_the_tracker_store_hides_parameters_too(tmp_path):
     from spinebot.storage import EnvSQLTrackerStore
 
     assert EnvSQLTrackerStore(host=f"sqlite:///{tmp_path / 'tracker.db'}").engine.hide_parameters
+
+
+def test_the_tracker_store_reuses_a_saved_conversation_only_while_it_is_the_stored_one(url, tmp_path):
+    """Its cache of recent trackers must give what the database would: after another server's write,
+    and across a new conversation session, the stored events stay exactly the turns, once each."""
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from spinebot.storage import EnvSQLTrackerStore
+
+    domain = Domain.empty()
+    sender = f"cache-{os.getpid()}-{id(url)}"
+    run = asyncio.new_event_loop().run_until_complete
+    this, other = EnvSQLTrackerStore(domain, host=url), EnvSQLTrackerStore(domain, host=url)
+
+    def turn(store, text, new_session=False):
+        tracker = run(store.retrieve(sender)) or DialogueStateTracker(sender, domain.slots)
+        if new_session or not tracker.events:
+            tracker.update(ActionExecuted("action_session_start"))
+            tracker.update(SessionStarted())
+        tracker.update(UserUttered(text))
+        tracker.update(ActionExecuted("action_listen"))
+        run(store.save(tracker))
+
+    turn(this, "one")
+    turn(this, "two")          # from this store's cache
+    turn(other, "three")       # another replica writes
+    turn(this, "four")         # the cache must notice
+    turn(this, "five", new_session=True)
+    turn(this, "six")
+    fresh = EnvSQLTrackerStore(domain, host=url)
+    full = run(fresh.retrieve_full_tracker(sender))
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one", "two", "three", "four", "five", "six"]
+    assert [e.text for e in run(fresh.retrieve(sender)).events if isinstance(e, UserUttered)] == ["five", "six"]
