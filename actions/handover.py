@@ -14,7 +14,7 @@ from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_callback_request
-from spinebot.storage import CALLBACK_DISCARDED_SLOT, CallbackDetails, default_store
+from spinebot.storage import CallbackDetails, default_store
 
 from actions.common import channel, now, send
 
@@ -150,7 +150,7 @@ def _clear_callback_slots() -> List[Dict[Text, Any]]:
 
 def _discard_callback() -> List[Dict[Text, Any]]:
     """Nothing saved: the slots are cleared and the tracker store removes what was typed into the form."""
-    return [*_clear_callback_slots(), SlotSet(CALLBACK_DISCARDED_SLOT, True)]
+    return [*_clear_callback_slots(), SlotSet(handoff.CALLBACK_DISCARDED_SLOT, True)]
 
 
 class ActionSubmitCallback(Action):

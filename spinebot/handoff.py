@@ -26,6 +26,9 @@ MAX_TOPIC_LENGTH = 300
 NO_TOPIC = "-"
 SKIP_WORDS = {"skip", "no", "none", "nothing", "n/a", "na", "-", "no thanks", "rather not", "prefer not to say"}
 CALLBACK_FIELDS = ("callback_name", "callback_phone", "callback_time", "callback_topic")
+# Set when a call-back request is stopped or declined: the tracker store then blanks the form's
+# answers in the stored conversation (spinebot/tracker_store.py).
+CALLBACK_DISCARDED_SLOT = "callback_discarded"
 FIELD_WORDS = {
     "callback_name": ("name",),
     "callback_phone": ("phone", "number", "mobile", "telephone", "tel"),

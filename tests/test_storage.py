@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from spinebot import paths
 from spinebot.storage import CallbackDetails, CallbackStatus, Store, database_url
 
 POSTGRES_URL = os.environ.get("SPINEBOT_TEST_POSTGRES_URL", "")
@@ -80,7 +81,7 @@ def test_database_errors_never_carry_what_the_patient_typed(url):
 
 
 def test_the_tracker_store_hides_parameters_too(tmp_path):
-    from spinebot.storage import EnvSQLTrackerStore
+    from spinebot.tracker_store import EnvSQLTrackerStore
 
     assert EnvSQLTrackerStore(host=f"sqlite:///{tmp_path / 'tracker.db'}").engine.hide_parameters
 
@@ -94,7 +95,7 @@ def test_the_tracker_store_reuses_a_saved_conversation_only_while_it_is_the_stor
     from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from spinebot.storage import EnvSQLTrackerStore
+    from spinebot.tracker_store import EnvSQLTrackerStore
 
     domain = Domain.empty()
     sender = f"cache-{os.getpid()}-{id(url)}"
@@ -120,3 +121,14 @@ def test_the_tracker_store_reuses_a_saved_conversation_only_while_it_is_the_stor
     full = run(fresh.retrieve_full_tracker(sender))
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["one", "two", "three", "four", "five", "six"]
     assert [e.text for e in run(fresh.retrieve(sender)).events if isinstance(e, UserUttered)] == ["five", "six"]
+
+
+def test_the_action_servers_modules_do_not_import_rasas_core():
+    """The action server starts faster and smaller without Rasa's core (and TensorFlow)."""
+    import subprocess
+    import sys
+
+    code = "import sys, actions.answers, actions.handover, actions.feedback; print('rasa.core' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=str(paths.PROJECT_ROOT))
+    assert result.stdout.strip() == "False"
