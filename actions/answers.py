@@ -69,17 +69,17 @@ class ActionAnswer(Action):
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
         if resolution.entry is not None:
             entry = resolution.entry
-            reminder = default_replies().personal_reminder if resolution.personal else None
-            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, channel(tracker), reminder))
+            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, default_replies(), channel(tracker),
+                                                          personal=resolution.personal))
             return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
         if resolution.not_covered:
             send(dispatcher, answering.not_covered_messages(resolution, knowledge, clinic, default_replies(),
                                                             channel(tracker), tracker.get_slot("last_kb_id")))
             return [SlotSet("subject", resolution.subject)] if resolution.subject else []
         if resolution.candidates:
-            send(dispatcher, answering.clarify_messages(resolution.candidates, channel(tracker)))
+            send(dispatcher, answering.clarify_messages(resolution.candidates, default_replies(), channel(tracker)))
             return []
-        send(dispatcher, answering.out_of_scope_messages(clinic, channel(tracker)))
+        send(dispatcher, answering.out_of_scope_messages(clinic, default_replies(), channel(tracker)))
         return []
 
 
@@ -99,11 +99,12 @@ class ActionClarify(Action):
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
         if not (latest.get("text") or "").strip():
-            send(dispatcher, answering.empty_message_messages(channel(tracker)))
+            send(dispatcher, answering.empty_message_messages(default_replies(), channel(tracker)))
         elif candidates:
-            send(dispatcher, answering.clarify_messages(candidates, channel(tracker)))
+            send(dispatcher, answering.clarify_messages(candidates, default_replies(), channel(tracker)))
         else:
-            send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), channel(tracker)))
+            send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), default_replies(),
+                                                             channel(tracker)))
         return []
 
 
@@ -115,7 +116,8 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         uncovered = answering.uncovered_words(tracker.latest_message)
-        send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), channel(tracker), uncovered))
+        send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), default_replies(), channel(tracker),
+                                                         uncovered))
         return []
 
 
@@ -141,8 +143,9 @@ class ActionSafetyReply(Action):
         notify_safety_reply(tracker.sender_id, crisis=safety["levels"][0].startswith("crisis"))
         also_asked = answering.buried_question(safety, knowledge)
         if also_asked is not None:
-            dispatcher.utter_message(text="You also asked a question. Here is the general information:")
-            send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, channel(tracker)))
+            dispatcher.utter_message(text=default_replies().answers["also_asked"])
+            send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, default_replies(),
+                                                          channel(tracker)))
             events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
         return events
 

@@ -34,22 +34,21 @@ class ActionStoreFeedback(Action):
         helpful = (latest.get("intent") or {}).get("name") == "feedback_positive"
         from_button = next((e.get("value") for e in latest.get("entities") or [] if e.get("entity") == "kb_id"), None)
         kb_id = from_button or tracker.get_slot("last_kb_id")
+        wording = default_replies().feedback
         if kb_id not in default_knowledge_base():
-            dispatcher.utter_message(text="Thank you. Which answer was that about? You can use the buttons under each answer.")
+            dispatcher.utter_message(text=wording["which_answer"])
             return []
         try:
             self.store_factory().add_feedback(tracker.sender_id, kb_id, helpful)
         except Exception:
             logger.exception("could not store feedback")
-            dispatcher.utter_message(text="Thank you. I'm sorry, I couldn't save your feedback just now.")
+            dispatcher.utter_message(text=wording["not_saved"])
             return []
         if helpful:
-            dispatcher.utter_message(text="Thank you for letting us know.")
+            dispatcher.utter_message(text=wording["helpful"])
             return []
         if from_button:
-            clinic = default_clinic_settings()
-            dispatcher.utter_message(text="Thank you, and sorry that didn't help. You could try asking in a "
-                                          f"different way, or phone the clinic on {clinic.phone_text}.")
+            dispatcher.utter_message(text=answering.fill_clinic(wording["not_helpful"], default_clinic_settings()))
             return []
         return self._offer_other_answers(dispatcher, tracker, kb_id)
 

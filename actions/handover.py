@@ -14,6 +14,7 @@ from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_callback_request
+from spinebot.replies import default_replies, fill
 from spinebot.storage import CallbackDetails, default_store
 
 from actions.common import channel, now, send
@@ -33,7 +34,8 @@ class ActionHumanHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
-        send(dispatcher, answering.handoff_messages(knowledge["booking"], clinic, self.clock(), channel(tracker)))
+        send(dispatcher, answering.handoff_messages(knowledge["booking"], clinic, default_replies(), self.clock(),
+                                                    channel(tracker)))
         return [SlotSet("subject", "clinic"), SlotSet("last_kb_id", "booking")]
 
 
@@ -47,11 +49,11 @@ class ActionOpeningHours(Action):
         return "action_opening_hours"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        clinic = default_clinic_settings()
-        text = f"{handoff.availability_sentence(clinic, self.clock())} {clinic.opening_hours_sentence()}"
+        clinic, replies = default_clinic_settings(), default_replies()
+        text = f"{handoff.availability_sentence(clinic, self.clock(), replies)} {clinic.opening_hours_sentence()}"
         if not clinic.hours_known:
-            text = f"{clinic.opening_hours_sentence()} The numbers are {clinic.phone_text}."
-        dispatcher.utter_message(text=text, buttons=[{"title": "Request a call back", "payload": "/request_callback"}])
+            text = f"{clinic.opening_hours_sentence()} {answering.fill_clinic(replies.handoff['numbers'], clinic)}"
+        dispatcher.utter_message(text=text, buttons=[answering.callback_button(replies)])
         send(dispatcher, [answering.custom_message({"kb_id": None, "type": "opening_hours"}, channel(tracker))])
         return []
 
@@ -77,19 +79,19 @@ class ValidateCallbackForm(FormValidationAction):
 
     def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("callback_name", handoff.check_name(str(value or "")), dispatcher)
+        return self._checked("callback_name", handoff.check_name(str(value or ""), default_replies()), dispatcher)
 
     def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("callback_phone", handoff.check_uk_phone(str(value or "")), dispatcher)
+        return self._checked("callback_phone", handoff.check_uk_phone(str(value or ""), default_replies()), dispatcher)
 
     def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("callback_time", handoff.check_best_time(str(value or "")), dispatcher)
+        return self._checked("callback_time", handoff.check_best_time(str(value or ""), default_replies()), dispatcher)
 
     def validate_callback_topic(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: Dict[Text, Any]) -> Dict[Text, Any]:
-        return self._checked("callback_topic", handoff.check_topic(str(value or "")), dispatcher)
+        return self._checked("callback_topic", handoff.check_topic(str(value or ""), default_replies()), dispatcher)
 
     def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -102,10 +104,12 @@ class ValidateCallbackForm(FormValidationAction):
         entities = (tracker.latest_message or {}).get("entities") or []
         field = next((e.get("value") for e in entities if e.get("entity") == "field"), None)
         field = field if field in handoff.CALLBACK_FIELDS else handoff.field_to_change(str(value or ""))
+        replies = default_replies()
         if field is None:
-            dispatcher.utter_message(text="Please choose \"Yes, send it\", or tell me which detail to change.")
+            dispatcher.utter_message(text=replies.callback["choose_or_change"])
             return {"callback_confirmed": None}
-        dispatcher.utter_message(text=f"OK, let's change your {handoff.FIELD_LABELS[field]}.")
+        label = handoff.field_label(field, replies)
+        dispatcher.utter_message(text=fill(replies.callback["change_field"], {"field": label}))
         return {"callback_confirmed": None, field: None}
 
 
@@ -114,10 +118,9 @@ class ActionAskCallbackTopic(Action):
         return "action_ask_callback_topic"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(
-            text="In a few words, what is it about? This is optional. Please don't include personal "
-                 "medical details here: the team will ask on the phone.",
-            buttons=[{"title": "Skip this question", "payload": "/deny"}])
+        replies = default_replies()
+        dispatcher.utter_message(text=replies.callback["ask_topic"],
+                                 buttons=[{"title": replies.buttons["skip_topic"], "payload": "/deny"}])
         return []
 
 
@@ -126,10 +129,10 @@ class ActionAskCallbackConsent(Action):
         return "action_ask_callback_consent"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        clinic = default_clinic_settings()
-        dispatcher.utter_message(text=handoff.consent_text(clinic, clinic.privacy_notice_url),
-                                 buttons=[{"title": "Yes, I agree", "payload": "/affirm"},
-                                          {"title": "No", "payload": "/deny"}])
+        clinic, replies = default_clinic_settings(), default_replies()
+        dispatcher.utter_message(text=handoff.consent_text(clinic, replies, clinic.privacy_notice_url),
+                                 buttons=[{"title": replies.buttons["consent_yes"], "payload": "/affirm"},
+                                          {"title": replies.buttons["consent_no"], "payload": "/deny"}])
         return []
 
 
@@ -138,9 +141,11 @@ class ActionAskCallbackConfirmed(Action):
         return "action_ask_callback_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        replies = default_replies()
         text = handoff.summary_text(tracker.get_slot("callback_name") or "", tracker.get_slot("callback_phone") or "",
-                                    tracker.get_slot("callback_time") or "", tracker.get_slot("callback_topic") or "")
-        dispatcher.utter_message(text=text, buttons=handoff.change_buttons())
+                                    tracker.get_slot("callback_time") or "", tracker.get_slot("callback_topic") or "",
+                                    replies)
+        dispatcher.utter_message(text=text, buttons=handoff.change_buttons(replies))
         return []
 
 
@@ -165,10 +170,9 @@ class ActionSubmitCallback(Action):
         return "action_submit_callback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        clinic = default_clinic_settings()
+        clinic, replies = default_clinic_settings(), default_replies()
         if tracker.get_slot("callback_consent") is not True or tracker.get_slot("callback_confirmed") is not True:
-            dispatcher.utter_message(text="I haven't stored your details. You can phone the clinic on "
-                                          f"{clinic.phone_text}. Is there anything else I can help with?")
+            dispatcher.utter_message(text=answering.fill_clinic(replies.callback["not_stored"], clinic))
             return _discard_callback()
         topic = tracker.get_slot("callback_topic")
         details = CallbackDetails(name=tracker.get_slot("callback_name"), phone=tracker.get_slot("callback_phone"),
@@ -178,10 +182,9 @@ class ActionSubmitCallback(Action):
             self.store_factory().add_callback(tracker.sender_id, details)
         except Exception:  # any database failure: the patient must know, and have the numbers
             logger.exception("could not store a call-back request")
-            dispatcher.utter_message(text="I'm sorry, something went wrong and I couldn't save your request. "
-                                          f"Please phone the clinic on {clinic.phone_text}. In an emergency, call 999.")
+            dispatcher.utter_message(text=answering.fill_clinic(replies.callback["not_saved"], clinic))
             return _clear_callback_slots()
-        dispatcher.utter_message(text=handoff.what_happens_next(clinic, self.clock(), details.best_time))
+        dispatcher.utter_message(text=handoff.what_happens_next(clinic, self.clock(), details.best_time, replies))
         notify_callback_request(tracker.sender_id)
         return _clear_callback_slots()
 

@@ -4,7 +4,9 @@ Two jobs, kept apart so each can be tested without Rasa running:
 - `resolve` decides which knowledge entry answers the message, using the predicted intent, the
   subject named in the message and the subject of the conversation so far (follow-ups);
 - the `*_messages` functions build the reply, always carrying the reply contract: a `custom`
-  object with `kb_id` that the widget, feedback, analytics and tests rely on.
+  object with `kb_id` that the widget, feedback, analytics and tests rely on. Their wording is
+  data (knowledge entries, and replies.yml for the sentences around them): only the choice of
+  sentence and what fills it are made here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from spinebot.clinic import ClinicSettings
 from spinebot.handoff import handoff_text
 from spinebot.knowledge import ANSWER_KIND, Entry, KnowledgeBase
-from spinebot.replies import Replies
+from spinebot.replies import Replies, fill
 
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
@@ -31,7 +33,9 @@ MIN_CLARIFY_CONFIDENCE = 0.05
 SOCKETIO_CHANNEL = "socketio"
 
 Message = Dict[str, Any]
-CALLBACK_BUTTON = {"title": "Request a call back", "payload": "/request_callback"}
+# What the call-back button asks for; its title is data (replies.yml `buttons.callback`). The input
+# channels read this payload to accept the button when it is clicked.
+CALLBACK_BUTTON = {"payload": "/request_callback"}
 
 
 @dataclass
@@ -292,6 +296,11 @@ def one_bubble(text: str) -> str:
     return text
 
 
+def callback_button(replies: Replies) -> Dict[str, str]:
+    """The button that starts a call-back request, titled from replies.yml."""
+    return {"title": replies.buttons["callback"], **CALLBACK_BUTTON}
+
+
 def entry_button(entry: Entry) -> Dict[str, str]:
     """A button that asks for an entry directly (its intent, at full confidence)."""
     return {"title": entry.title, "payload": f"/{entry.intents[0]}"}
@@ -320,29 +329,28 @@ def custom_message(contract: Dict[str, Any], channel: Optional[str]) -> Message:
 
 
 def fill_clinic(text: str, clinic: ClinicSettings) -> str:
-    for name, value in clinic.placeholders().items():
-        text = text.replace("{" + name + "}", value)
-    return text
+    """Text with the clinic's facts ({clinic_name}, {phone_numbers}...) filled in from clinic.yml."""
+    return fill(text, clinic.placeholders())
 
 
-def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str],
-                       personal_reminder: Optional[str] = None) -> List[Message]:
+def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, replies: Replies,
+                       channel: Optional[str], personal: bool = False) -> List[Message]:
     """An answer, its source line, related questions as buttons, and the reply contract.
 
-    For a question about the patient's own case, the reminder that only their doctor can judge
-    comes first, and the contract says `"personal": true`.
+    For a question about the patient's own case (`personal`), the reminder that only their doctor
+    can judge comes first, and the contract says `"personal": true`.
     """
     messages: List[Message] = [{"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")}]
-    if personal_reminder:
-        messages.insert(0, {"text": one_bubble(fill_clinic(personal_reminder, clinic))})
+    if personal:
+        messages.insert(0, {"text": one_bubble(fill_clinic(replies.personal_reminder, clinic))})
     related = [knowledge[entry_id] for entry_id in entry.related]
     buttons = [entry_button(e) for e in related]
     if entry.offer_callback:
-        buttons.insert(0, CALLBACK_BUTTON)
+        buttons.insert(0, callback_button(replies))
     if buttons:
-        messages.append({"text": "You might also want to know:", "buttons": buttons})
+        messages.append({"text": replies.answers["related"], "buttons": buttons})
     contract = knowledge_contract(entry)
-    if personal_reminder:
+    if personal:
         contract["personal"] = True
     messages.append(custom_message(contract, channel))
     return messages
@@ -359,7 +367,7 @@ def not_covered_messages(resolution: Resolution, knowledge: KnowledgeBase, clini
     asks = replies.facet_question(resolution.facet, subject.name) if subject and resolution.facet else None
     opening = (replies.not_covered["facet"].replace("{asks}", asks) if asks else replies.not_covered["general"])
     text = fill_clinic(f"{opening}\n{replies.not_covered['who_can_help']}", clinic)
-    buttons = [CALLBACK_BUTTON]
+    buttons = [callback_button(replies)]
     overview = knowledge.get(subject.overview) if subject else None
     if overview is not None and overview.id != last_kb_id and overview.kind == ANSWER_KIND:
         buttons.insert(0, entry_button(overview))
@@ -376,34 +384,26 @@ def not_what_i_asked_messages(candidates: Sequence[Entry], clinic: ClinicSetting
         first = {"text": replies.not_what_i_asked["with_options"], "buttons": [entry_button(e) for e in candidates]}
     else:
         first = {"text": fill_clinic(replies.not_what_i_asked["without_options"], clinic),
-                 "buttons": [CALLBACK_BUTTON]}
+                 "buttons": [callback_button(replies)]}
     return [first, custom_message(contract, channel)]
 
 
-def clarify_messages(candidates: Sequence[Entry], channel: Optional[str]) -> List[Message]:
+def clarify_messages(candidates: Sequence[Entry], replies: Replies, channel: Optional[str]) -> List[Message]:
     """Ask which of the likeliest entries the patient meant."""
     contract = {"kb_id": None, "type": "clarify", "options": [entry.id for entry in candidates]}
     return [
-        {
-            "text": "I'm not quite sure what you mean. Did you mean one of these? "
-            "If not, please try asking in a different way.",
-            "buttons": [entry_button(entry) for entry in candidates],
-        },
+        {"text": replies.answers["clarify"], "buttons": [entry_button(entry) for entry in candidates]},
         custom_message(contract, channel),
     ]
 
 
-def out_of_scope_messages(clinic: ClinicSettings, channel: Optional[str], uncovered: Sequence[str] = ()) -> List[Message]:
-    """Say kindly what the bot cannot help with, what it can, and who can."""
-    opening = "Sorry, I can't help with that."
-    if uncovered:
-        opening = f"Sorry, I don't have information about {' or '.join(uncovered[:2])}."
-    text = (
-        f"{opening} I can only answer general questions about failed back "
-        "surgery, revision and laser spine surgery, pain-relief injections, rehabilitation and the "
-        f"clinic's therapies.\n\nFor anything else, please call {clinic.name} on {clinic.phone_text}, "
-        "or speak to your GP or NHS 111. In an emergency, call 999."
-    )
+def out_of_scope_messages(clinic: ClinicSettings, replies: Replies, channel: Optional[str],
+                          uncovered: Sequence[str] = ()) -> List[Message]:
+    """Say kindly what the bot cannot help with (naming the conditions it was asked about, if
+    any), what it can, and who can."""
+    opening = replies.answers["out_of_scope_named" if uncovered else "out_of_scope"]
+    template = f"{opening} {replies.answers['what_i_cover']}\n{replies.answers['who_else_can_help']}"
+    text = fill(template, {**clinic.placeholders(), "conditions": " or ".join(uncovered[:2])})
     contract = {"kb_id": None, "type": "out_of_scope"}
     return [{"text": one_bubble(text)}, custom_message(contract, channel)]
 
@@ -413,11 +413,10 @@ def uncovered_words(latest_message: Dict[str, Any]) -> List[str]:
     return list(((latest_message or {}).get("scope") or {}).get("uncovered_words") or [])
 
 
-def empty_message_messages(channel: Optional[str]) -> List[Message]:
+def empty_message_messages(replies: Replies, channel: Optional[str]) -> List[Message]:
     """A blank message: say so, without guessing at a question."""
     contract = {"kb_id": None, "type": "clarify", "options": []}
-    text = "Your message seems to be empty. What would you like to know? You can ask in your own words."
-    return [{"text": text}, custom_message(contract, channel)]
+    return [{"text": replies.answers["empty_message"]}, custom_message(contract, channel)]
 
 
 def safety_messages(
@@ -447,9 +446,10 @@ def buried_question(safety: Dict[str, Any], knowledge: KnowledgeBase, min_confid
     return entry if entry is not None and confident and entry.kind == "answer" else None
 
 
-def handoff_messages(booking: Entry, clinic: ClinicSettings, now: Any, channel: Optional[str]) -> List[Message]:
+def handoff_messages(booking: Entry, clinic: ClinicSettings, replies: Replies, now: Any,
+                     channel: Optional[str]) -> List[Message]:
     """Wanting a person or an appointment: whether the clinic is open, the numbers, the booking
     entry's source, and the offer of a call back."""
-    text = one_bubble(f"{handoff_text(clinic, now)}\n\n_{booking.source_line}_")
-    buttons = [CALLBACK_BUTTON, {"title": "No thanks", "payload": "/deny"}]
+    text = one_bubble(f"{handoff_text(clinic, now, replies)}\n\n_{booking.source_line}_")
+    buttons = [callback_button(replies), {"title": replies.buttons["no_thanks"], "payload": "/deny"}]
     return [{"text": text, "buttons": buttons}, custom_message(knowledge_contract(booking), channel)]

@@ -2,7 +2,9 @@
 patient is told.
 
 Kept apart from Rasa so that every wording (in hours, out of hours, hours unknown) is tested with
-an injected clock, and every field's validation with plain strings.
+an injected clock, and every field's validation with plain strings. Which sentence is said, and
+what fills it, is decided here; the sentences themselves are data (replies.yml: `handoff`,
+`callback`, `callback_fields`, `buttons`), so that correcting them never means editing code.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import phonenumbers
 import yaml
 
 from spinebot import paths
 from spinebot.clinic import ClinicSettings
+from spinebot.replies import Replies, fill
 
 MAX_NAME_LENGTH = 80
 MAX_TIME_LENGTH = 120
@@ -35,12 +38,6 @@ FIELD_WORDS = {
     "callback_time": ("time", "when", "morning", "afternoon", "evening"),
     "callback_topic": ("topic", "about", "reason", "subject"),
 }
-FIELD_LABELS = {
-    "callback_name": "name",
-    "callback_phone": "phone number",
-    "callback_time": "best time to call",
-    "callback_topic": "what it is about",
-}
 
 
 @dataclass(frozen=True)
@@ -51,20 +48,18 @@ class Checked:
     problem: Optional[str] = None
 
 
-def check_name(text: str) -> Checked:
+def check_name(text: str, replies: Replies) -> Checked:
     name = re.sub(r"\s+", " ", (text or "").strip())
     if not name:
-        return Checked(problem="I didn't catch your name. What name should the team ask for?")
+        return Checked(problem=replies.callback["name_missing"])
     if len(name) > MAX_NAME_LENGTH or len(name.split()) > 6 or re.search(r"[\d?@<>{}\[\]/\\]", name):
-        return Checked(problem="That doesn't look like a name. Please type just the name the team should "
-                               "ask for, or say \"cancel\" to stop.")
+        return Checked(problem=replies.callback["name_unclear"])
     return Checked(value=name)
 
 
-def check_uk_phone(text: str) -> Checked:
+def check_uk_phone(text: str, replies: Replies) -> Checked:
     """A UK number, stored in E.164 (+447700900123) so staff can dial it from anywhere."""
-    problem = ("That doesn't look like a UK phone number. Please type a UK mobile or landline number, "
-               "for example 07912 345678 or 020 7946 0123.")
+    problem = replies.callback["phone_invalid"]
     try:
         number = phonenumbers.parse((text or "").strip(), "GB")
     except phonenumbers.NumberParseException:
@@ -78,20 +73,19 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(phonenumbers.parse(e164, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
-def check_best_time(text: str) -> Checked:
+def check_best_time(text: str, replies: Replies) -> Checked:
     value = re.sub(r"\s+", " ", (text or "").strip())
     if not value or len(value) > MAX_TIME_LENGTH:
-        return Checked(problem="When is the best time to call you? For example \"weekday mornings\" or \"after 2pm\".")
+        return Checked(problem=replies.callback["time_missing"])
     return Checked(value=value)
 
 
-def check_topic(text: str) -> Checked:
+def check_topic(text: str, replies: Replies) -> Checked:
     value = re.sub(r"\s+", " ", (text or "").strip())
     if value.lower().strip(".! ") in SKIP_WORDS:
         return Checked(value=NO_TOPIC)
     if len(value) > MAX_TOPIC_LENGTH:
-        return Checked(problem=f"Please keep it short (under {MAX_TOPIC_LENGTH} characters), "
-                               "and leave out personal medical details.")
+        return Checked(problem=fill(replies.callback["topic_too_long"], {"max_chars": str(MAX_TOPIC_LENGTH)}))
     return Checked(value=value or NO_TOPIC)
 
 
@@ -104,76 +98,82 @@ def field_to_change(text: str) -> Optional[str]:
     return None
 
 
-def availability_sentence(clinic: ClinicSettings, now: dt.datetime) -> str:
+def _say(template: str, clinic: ClinicSettings, **values: str) -> str:
+    """A sentence from replies.yml with the clinic's facts and these `values` filled in."""
+    return fill(template, {**clinic.placeholders(), **values})
+
+
+def field_label(field: str, replies: Replies) -> str:
+    """How a call-back field is named to the patient: "phone number" for `callback_phone`."""
+    return replies.callback_fields[field]["label"]
+
+
+def availability_sentence(clinic: ClinicSettings, now: dt.datetime, replies: Replies) -> str:
     """Open now, closed now (and when it opens), or honestly unknown."""
     is_open = clinic.is_open(now)
     if is_open is None:
-        return "I don't have the clinic's opening hours, so I can't say whether the team is available right now."
+        return replies.handoff["hours_unknown"]
     if is_open:
-        return "The clinic is open now."
+        return replies.handoff["open_now"]
     opening = clinic.next_opening(now)
     if opening is None:
-        return "The clinic is closed now."
-    return f"The clinic is closed now. It opens again {_when(opening, now)}."
+        return replies.handoff["closed_now"]
+    return fill(replies.handoff["closed_until"], {"when": _when(opening, now, replies)})
 
 
-def _when(opening: dt.datetime, now: dt.datetime) -> str:
+def _when(opening: dt.datetime, now: dt.datetime, replies: Replies) -> str:
+    """When the clinic next opens, as a patient would say it: today, tomorrow, or the day and date."""
     local_now = now.astimezone(opening.tzinfo)
     day = opening.date()
+    values = {"time": f"{opening:%H:%M}", "day": f"{opening:%A %d %B}"}
     if day == local_now.date():
-        return f"today at {opening:%H:%M}"
+        return fill(replies.handoff["today_at"], values)
     if day == local_now.date() + dt.timedelta(days=1):
-        return f"tomorrow at {opening:%H:%M}"
-    return f"on {opening:%A %d %B} at {opening:%H:%M}"
+        return fill(replies.handoff["tomorrow_at"], values)
+    return fill(replies.handoff["on_day_at"], values)
 
 
-NO_MEDICAL_DETAILS = "Please don't type personal medical details into this chat."
-
-
-def handoff_text(clinic: ClinicSettings, now: dt.datetime) -> str:
+def handoff_text(clinic: ClinicSettings, now: dt.datetime, replies: Replies) -> str:
     """Talking to a person: the numbers when open, honest wording when closed, and the call-back offer."""
-    availability = availability_sentence(clinic, now)
-    is_open = clinic.is_open(now)
-    if is_open is False:
-        return (f"{availability} You can leave a call-back request here and the team will call you "
-                f"when the clinic is open. Their numbers are {clinic.phone_text}. {NO_MEDICAL_DETAILS}")
-    return (f"{availability} To speak to the team or book an appointment, phone {clinic.phone_text}, "
-            f"or leave a call-back request here. {NO_MEDICAL_DETAILS}")
+    offer = "offer_when_closed" if clinic.is_open(now) is False else "offer_otherwise"
+    return " ".join([availability_sentence(clinic, now, replies), _say(replies.handoff[offer], clinic),
+                     replies.handoff["no_medical_details"]])
 
 
-def what_happens_next(clinic: ClinicSettings, now: dt.datetime, best_time: str) -> str:
+def what_happens_next(clinic: ClinicSettings, now: dt.datetime, best_time: str, replies: Replies) -> str:
     """What the patient is told after a call-back request is stored, and roughly when."""
     is_open = clinic.is_open(now)
-    if is_open is None:
-        when = "when the clinic is next open"
-    elif is_open:
-        when = "while the clinic is open"
+    opening = clinic.next_opening(now) if is_open is False else None
+    if is_open:
+        when = replies.callback["seen_while_open"]
+    elif opening is not None:
+        when = fill(replies.callback["seen_once_open"], {"when": _when(opening, now, replies)})
     else:
-        opening = clinic.next_opening(now)
-        when = f"once the clinic opens ({_when(opening, now)})" if opening else "when the clinic is next open"
-    return (f"Thank you, your request is saved. The clinic's team will see it {when} and try to call "
-            f"you at the time you asked for ({best_time}). If you need help sooner, call "
-            f"{clinic.phone_text}. In an emergency, call 999.")
+        when = replies.callback["seen_when_next_open"]
+    return _say(replies.callback["saved"], clinic, when=when, best_time=best_time)
 
 
-def consent_text(clinic: ClinicSettings, privacy_url: str = "") -> str:
-    link = f" More about how the clinic uses personal details: {privacy_url}" if privacy_url else ""
-    return (f"Last step: may {clinic.name} store your name, phone number, the time to call and the topic, "
-            "only to call you back about this request? The clinic's staff can see them; you can ask "
-            f"the clinic to delete them at any time by phoning.{link}")
+def consent_text(clinic: ClinicSettings, replies: Replies, privacy_url: str = "") -> str:
+    """Explicit consent to store the details, with the clinic's privacy notice when it has one."""
+    consent = _say(replies.callback["consent"], clinic)
+    if not privacy_url:
+        return consent
+    return f"{consent} {fill(replies.callback['privacy_link'], {'privacy_url': privacy_url})}"
 
 
-def summary_text(name: str, phone: str, best_time: str, topic: str) -> str:
-    lines = [f"Name: {name}", f"Phone: {display_phone(phone)}", f"Best time: {best_time}"]
+def summary_text(name: str, phone: str, best_time: str, topic: str, replies: Replies) -> str:
+    """The details read back before sending, one per line; a skipped topic is left out."""
+    given: Dict[str, str] = {"callback_name": name, "callback_phone": display_phone(phone), "callback_time": best_time}
     if topic and topic != NO_TOPIC:
-        lines.append(f"About: {topic}")
-    return "Please check your details:\n" + "\n".join(lines) + "\nIs this right?"
+        given["callback_topic"] = topic
+    lines = [fill(replies.callback_fields[field]["summary"], {"value": value}) for field, value in given.items()]
+    return "\n".join([replies.callback["check_details"], *lines, replies.callback["is_this_right"]])
 
 
-def change_buttons() -> List[dict]:
-    buttons = [{"title": "Yes, send it", "payload": "/affirm"}]
+def change_buttons(replies: Replies) -> List[dict]:
+    buttons = [{"title": replies.buttons["send_callback"], "payload": "/affirm"}]
     for field in CALLBACK_FIELDS:
-        buttons.append({"title": f"Change {FIELD_LABELS[field]}",
+        buttons.append({"title": fill(replies.buttons["change_field"], {"field": field_label(field, replies)}),
                         "payload": '/change_field{"field": "%s"}' % field})
     return buttons
 

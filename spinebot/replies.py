@@ -1,7 +1,9 @@
-"""Wording of the replies built around the knowledge base (knowledge/conversation/replies.yml).
+"""Wording of every reply built in code rather than drawn from a knowledge entry or a domain.yml
+response (knowledge/conversation/replies.yml).
 
-Data, not code: correcting what the bot says when the documents are silent, or when a patient
-asks about their own case, means editing the YAML file. Loading is strict, like the knowledge
+Data, not code: correcting what the bot says when the documents are silent, when a patient asks
+about their own case, asks for a call back or gives feedback, means editing the YAML file, never
+Python (tests/test_wording.py holds the code to that). Loading is strict, like the knowledge
 base's: a missing sentence stops the bot at start-up instead of leaving a patient with a blank.
 """
 
@@ -21,6 +23,17 @@ REPLIES_FILE = Path("conversation") / "replies.yml"
 NOT_COVERED_KEYS = ("facet", "general", "who_can_help", "offer")
 NOT_WHAT_I_ASKED_KEYS = ("with_options", "without_options")
 GATE_KEYS = ("unreadable", "too_long", "too_fast", "fault")
+ANSWERS_KEYS = ("related", "also_asked", "clarify", "empty_message", "out_of_scope", "out_of_scope_named",
+                "what_i_cover", "who_else_can_help")
+FEEDBACK_KEYS = ("which_answer", "not_saved", "helpful", "not_helpful")
+HANDOFF_KEYS = ("hours_unknown", "open_now", "closed_now", "closed_until", "today_at", "tomorrow_at", "on_day_at",
+                "offer_when_closed", "offer_otherwise", "no_medical_details", "numbers")
+CALLBACK_KEYS = ("name_missing", "name_unclear", "phone_invalid", "time_missing", "topic_too_long", "ask_topic",
+                 "consent", "privacy_link", "check_details", "is_this_right", "choose_or_change", "change_field",
+                 "saved", "seen_while_open", "seen_when_next_open", "seen_once_open", "not_stored", "not_saved")
+CALLBACK_FIELD_KEYS = ("label", "summary")
+BUTTON_KEYS = ("callback", "no_thanks", "skip_topic", "consent_yes", "consent_no", "send_callback", "change_field")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class RepliesError(ValueError):
@@ -33,6 +46,13 @@ class Replies:
     not_covered: Mapping[str, str]
     personal_reminder: str
     not_what_i_asked: Mapping[str, str]
+    answers: Mapping[str, str]
+    feedback: Mapping[str, str]
+    handoff: Mapping[str, str]
+    callback: Mapping[str, str]
+    # Per call-back form field (slot name): its `label` and its `summary` line.
+    callback_fields: Mapping[str, Mapping[str, str]]
+    buttons: Mapping[str, str]
     facet_cues: Mapping[str, tuple] = field(default_factory=dict)
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
@@ -51,17 +71,44 @@ class Replies:
         return None
 
 
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """A sentence with its {placeholders} filled in.
+
+    In one pass, so that a value containing braces (a name a patient typed) is never filled in
+    again; a placeholder with no value is left as it is, for the next filler.
+    """
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
 def _text(raw: Any, where: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise RepliesError(f"{REPLIES_FILE}: {where}: must be non-empty text")
     return " ".join(raw.split())
 
 
+def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(raw, dict):
+        raise RepliesError(f"{REPLIES_FILE}: {where}: must be a mapping")
+    return raw
+
+
+def _sentences(raw: Any, where: str, keys: tuple) -> Dict[str, str]:
+    """The sentences `keys` of a mapping; an error names the missing one by its path (`where`.key)."""
+    section = _mapping(raw, where)
+    return {key: _text(section.get(key), f"{where}.{key}") for key in keys}
+
+
 def _section(data: Mapping[str, Any], name: str, keys: tuple) -> Dict[str, str]:
-    section = data.get(name)
-    if not isinstance(section, dict):
-        raise RepliesError(f"{REPLIES_FILE}: {name}: must be a mapping")
-    return {key: _text(section.get(key), f"{name}.{key}") for key in keys}
+    return _sentences(data.get(name), name, keys)
+
+
+def _callback_fields(raw: Any) -> Dict[str, Dict[str, str]]:
+    """A label and a summary line for every field of the call-back form, none left out."""
+    from spinebot.handoff import CALLBACK_FIELDS  # imported here: spinebot.handoff imports this module
+
+    fields = _mapping(raw, "callback_fields")
+    return {name: _sentences(fields.get(name), f"callback_fields.{name}", CALLBACK_FIELD_KEYS)
+            for name in CALLBACK_FIELDS}
 
 
 def load_replies(folder: Optional[Path] = None) -> Replies:
@@ -75,6 +122,12 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         not_covered=_section(data, "not_covered", NOT_COVERED_KEYS),
         personal_reminder=_text(data.get("personal_reminder"), "personal_reminder"),
         not_what_i_asked=_section(data, "not_what_i_asked", NOT_WHAT_I_ASKED_KEYS),
+        answers=_section(data, "answers", ANSWERS_KEYS),
+        feedback=_section(data, "feedback", FEEDBACK_KEYS),
+        handoff=_section(data, "handoff", HANDOFF_KEYS),
+        callback=_section(data, "callback", CALLBACK_KEYS),
+        callback_fields=_callback_fields(data.get("callback_fields")),
+        buttons=_section(data, "buttons", BUTTON_KEYS),
         facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
         gate=_section(data, "gate", GATE_KEYS),
     )

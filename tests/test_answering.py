@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from spinebot.answering import clarify_messages, knowledge_messages, out_of_scope_messages, resolve
+from spinebot.replies import default_replies
+
+REPLIES = default_replies()
 
 
 def subject(value):
@@ -53,7 +56,7 @@ def test_unknown_intent_is_out_of_scope(knowledge):
 
 def test_knowledge_reply_carries_text_source_buttons_and_contract(knowledge, clinic):
     entry = knowledge["laser_surgery_procedure"]
-    messages = knowledge_messages(entry, knowledge, clinic, channel="rest")
+    messages = knowledge_messages(entry, knowledge, clinic, REPLIES, channel="rest")
     assert "microscope" in messages[0]["text"] and "Source: Revision Spine Surgery" in messages[0]["text"]
     assert [b["payload"] for b in messages[1]["buttons"]] == [f"/{r}" for r in entry.related]
     contract = messages[-1]["json_message"]
@@ -65,15 +68,15 @@ def test_knowledge_reply_carries_text_source_buttons_and_contract(knowledge, cli
 
 def test_socketio_contract_is_shaped_to_arrive_as_custom(knowledge, clinic):
     entry = knowledge["idd_therapy"]
-    rest = knowledge_messages(entry, knowledge, clinic, channel="rest")[-1]["json_message"]
-    socket = knowledge_messages(entry, knowledge, clinic, channel="socketio")[-1]["json_message"]
+    rest = knowledge_messages(entry, knowledge, clinic, REPLIES, channel="rest")[-1]["json_message"]
+    socket = knowledge_messages(entry, knowledge, clinic, REPLIES, channel="socketio")[-1]["json_message"]
     assert socket == {"data": {"custom": rest}}
 
 
 def test_clarify_and_out_of_scope_contracts(knowledge, clinic):
-    clarify = clarify_messages([knowledge["scar_tissue"], knowledge["costs"]], channel="rest")
+    clarify = clarify_messages([knowledge["scar_tissue"], knowledge["costs"]], REPLIES, channel="rest")
     assert clarify[-1]["json_message"]["kb_id"] is None and clarify[-1]["json_message"]["type"] == "clarify"
     assert len(clarify[0]["buttons"]) == 2
-    oos = out_of_scope_messages(clinic, channel="rest")
+    oos = out_of_scope_messages(clinic, REPLIES, channel="rest")
     assert oos[-1]["json_message"] == {"kb_id": None, "type": "out_of_scope"}
     assert "020 3369 8747" in oos[0]["text"] and "999" in oos[0]["text"]

@@ -84,7 +84,7 @@ def test_personal_question_gets_general_entry_with_reminder(knowledge, clinic):
     ranking = [{"name": "personal_advice", "confidence": 0.55}, {"name": "when_surgery_failed", "confidence": 0.3}]
     resolution = answering.resolve(knowledge, "personal_advice", intent_ranking=ranking)
     assert resolution.personal and resolution.entry.id == "when_surgery_failed"
-    messages = answering.knowledge_messages(resolution.entry, knowledge, clinic, "rest", default_replies().personal_reminder)
+    messages = answering.knowledge_messages(resolution.entry, knowledge, clinic, default_replies(), "rest", personal=True)
     assert "only your own doctor" in messages[0]["text"] and "3 months" in messages[1]["text"]
     assert messages[-1]["json_message"]["personal"] is True
 

@@ -14,11 +14,13 @@ from actions.feedback import ActionStoreFeedback
 from actions.handover import ActionHumanHandoff, ActionSubmitCallback
 from spinebot import handoff
 from spinebot.clinic import load_clinic_settings
+from spinebot.replies import default_replies
 from spinebot.storage import Store
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY_MORNING = dt.datetime(2026, 11, 23, 10, 30, tzinfo=LONDON)
 SATURDAY_NIGHT = dt.datetime(2026, 11, 28, 23, 0, tzinfo=LONDON)
+REPLIES = default_replies()
 
 
 @pytest.fixture
@@ -32,43 +34,43 @@ def clinic_with_hours(tmp_path):
 @pytest.mark.parametrize("text, e164", [("07912 345678", "+447912345678"), ("+44 7912 345678", "+447912345678"),
                                         ("0044 20 7946 0123", "+442079460123"), (" 07912-345-678 ", "+447912345678")])
 def test_uk_numbers_are_normalised(text, e164):
-    assert handoff.check_uk_phone(text).value == e164
+    assert handoff.check_uk_phone(text, REPLIES).value == e164
 
 
 @pytest.mark.parametrize("text", ["12345", "", "call me", "+33 1 42 68 53 00", "07912 34567"])
 def test_bad_numbers_are_reprompted_clearly(text):
-    checked = handoff.check_uk_phone(text)
+    checked = handoff.check_uk_phone(text, REPLIES)
     assert checked.value is None and "UK phone number" in checked.problem
 
 
 def test_names_and_topics():
-    assert handoff.check_name("  Jane   Smith ").value == "Jane Smith"
-    assert handoff.check_name("what is IDD therapy?").problem
-    assert handoff.check_topic("skip").value == handoff.NO_TOPIC
-    assert handoff.check_topic("x" * 400).problem
+    assert handoff.check_name("  Jane   Smith ", REPLIES).value == "Jane Smith"
+    assert handoff.check_name("what is IDD therapy?", REPLIES).problem
+    assert handoff.check_topic("skip", REPLIES).value == handoff.NO_TOPIC
+    assert handoff.check_topic("x" * 400, REPLIES).problem
     assert handoff.field_to_change("can I change my number") == "callback_phone"
 
 
 def test_wording_in_hours_out_of_hours_and_unknown(clinic_with_hours):
-    assert handoff.availability_sentence(clinic_with_hours, MONDAY_MORNING) == "The clinic is open now."
-    closed = handoff.availability_sentence(clinic_with_hours, SATURDAY_NIGHT)
+    assert handoff.availability_sentence(clinic_with_hours, MONDAY_MORNING, REPLIES) == "The clinic is open now."
+    closed = handoff.availability_sentence(clinic_with_hours, SATURDAY_NIGHT, REPLIES)
     assert closed == "The clinic is closed now. It opens again on Monday 30 November at 09:00."
     shipped = load_clinic_settings()  # hours not in the sources: never "open" or "closed"
-    unknown = handoff.availability_sentence(shipped, MONDAY_MORNING)
+    unknown = handoff.availability_sentence(shipped, MONDAY_MORNING, REPLIES)
     assert "open now" not in unknown and "closed" not in unknown and "don't have" in unknown
 
 
 def test_handoff_out_of_hours_offers_a_call_back(clinic_with_hours):
-    text = handoff.handoff_text(clinic_with_hours, SATURDAY_NIGHT)
+    text = handoff.handoff_text(clinic_with_hours, SATURDAY_NIGHT, REPLIES)
     assert "closed now" in text and "call-back request" in text
-    text = handoff.handoff_text(clinic_with_hours, MONDAY_MORNING)
+    text = handoff.handoff_text(clinic_with_hours, MONDAY_MORNING, REPLIES)
     assert "open now" in text and "020 3369 8747" in text
 
 
 def test_what_happens_next_says_roughly_when(clinic_with_hours):
     assert "once the clinic opens (on Monday 30 November at 09:00)" in handoff.what_happens_next(
-        clinic_with_hours, SATURDAY_NIGHT, "morning")
-    assert "while the clinic is open" in handoff.what_happens_next(clinic_with_hours, MONDAY_MORNING, "morning")
+        clinic_with_hours, SATURDAY_NIGHT, "morning", REPLIES)
+    assert "while the clinic is open" in handoff.what_happens_next(clinic_with_hours, MONDAY_MORNING, "morning", REPLIES)
 
 
 def tracker(intent: str, slots=None, entities=()) -> Tracker:
@@ -123,6 +125,6 @@ def test_feedback_from_widget_payload_and_typed(tmp_path):
 
 def test_consent_asks_explicitly_and_links_to_the_privacy_notice():
     clinic = load_clinic_settings()
-    text = handoff.consent_text(clinic, clinic.privacy_notice_url)
+    text = handoff.consent_text(clinic, REPLIES, clinic.privacy_notice_url)
     assert text.startswith("Last step: may") and text.rstrip().endswith(clinic.privacy_notice_url)
     assert clinic.privacy_notice_url.startswith("http")

@@ -4,7 +4,6 @@ every decision explained. Runs on the project's own spaCy pipeline (no model, no
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 import spacy
