@@ -13,7 +13,6 @@ TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml data/*/*.yml) $(KNOWL
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
-export PYTHONWARNINGS ?= ignore
 
 .PHONY: help install train run test bench eval audit lock clean widget
 

@@ -8,19 +8,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import channel, send
 from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_safety_reply
 from spinebot.replies import default_replies
 
-from actions.common import channel, send
-
 
 def _answerable(knowledge: Any, intent: Optional[str]) -> bool:
     """Intents action_answer itself answers (a re-ranking must not switch to, say, a greeting)."""
-    return bool(intent) and (knowledge.for_intent(intent) is not None or str(intent).startswith(answering.FOLLOWUP_PREFIX)
-                             or intent == answering.NOT_COVERED_INTENT)
+    return bool(intent) and (
+        knowledge.for_intent(intent) is not None
+        or str(intent).startswith(answering.FOLLOWUP_PREFIX)
+        or intent == answering.NOT_COVERED_INTENT
+    )
 
 
 class ActionAnswer(Action):
@@ -35,9 +37,14 @@ class ActionAnswer(Action):
         intent = (latest.get("intent") or {}).get("name")
         ranking = latest.get("intent_ranking") or []
         if intent and intent != answering.PERSONAL_INTENT:
-            ranking = answering.rerank_in_context(knowledge, ranking, tracker.get_slot("subject"),
-                                                  tracker.get_slot("last_kb_id"), latest.get("text") or "",
-                                                  latest.get("entities") or [])
+            ranking = answering.rerank_in_context(
+                knowledge,
+                ranking,
+                tracker.get_slot("subject"),
+                tracker.get_slot("last_kb_id"),
+                latest.get("text") or "",
+                latest.get("entities") or [],
+            )
             intent = ranking[0]["name"] if ranking and _answerable(knowledge, ranking[0]["name"]) else intent
         resolution = answering.resolve(
             knowledge,
@@ -47,34 +54,57 @@ class ActionAnswer(Action):
             last_kb_id=tracker.get_slot("last_kb_id"),
             intent_ranking=ranking,
         )
-        resolution = answering.apply_facet_cue(knowledge, resolution,
-                                               default_replies().cued_facet(latest.get("text") or ""),
-                                               latest.get("entities") or [])
+        resolution = answering.apply_facet_cue(
+            knowledge, resolution, default_replies().cued_facet(latest.get("text") or ""), latest.get("entities") or []
+        )
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: a reading about the subject under discussion may
             # replace it only if the model found it at least as likely ("how long is the waiting
             # list?" must not become "how long does failed back surgery pain last").
-            rival = max([(item.get("confidence") or 0.0) for item in ranking
-                         if item.get("name") == answering.NOT_COVERED_INTENT] or [0.0])
-            resolution = answering.contextual_resolution(
-                knowledge, ranking, tracker.get_slot("subject"), tracker.get_slot("last_kb_id"),
-                latest.get("entities") or [],
-                min_entry_confidence=max(answering.MIN_ENTRY_OVER_NOT_COVERED, rival),
-                min_facet_confidence=rival) or resolution
+            rival = max(
+                [
+                    (item.get("confidence") or 0.0)
+                    for item in ranking
+                    if item.get("name") == answering.NOT_COVERED_INTENT
+                ]
+                or [0.0]
+            )
+            resolution = (
+                answering.contextual_resolution(
+                    knowledge,
+                    ranking,
+                    tracker.get_slot("subject"),
+                    tracker.get_slot("last_kb_id"),
+                    latest.get("entities") or [],
+                    min_entry_confidence=max(answering.MIN_ENTRY_OVER_NOT_COVERED, rival),
+                    min_facet_confidence=rival,
+                )
+                or resolution
+            )
         return self.reply(resolution, dispatcher, tracker)
 
     @staticmethod
-    def reply(resolution: answering.Resolution, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    def reply(
+        resolution: answering.Resolution, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[Dict[Text, Any]]:
         """Send what a resolution calls for: an answer, a "not covered", a question, or out of scope."""
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
         if resolution.entry is not None:
             entry = resolution.entry
-            send(dispatcher, answering.knowledge_messages(entry, knowledge, clinic, default_replies(), channel(tracker),
-                                                          personal=resolution.personal))
+            send(
+                dispatcher,
+                answering.knowledge_messages(
+                    entry, knowledge, clinic, default_replies(), channel(tracker), personal=resolution.personal
+                ),
+            )
             return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
         if resolution.not_covered:
-            send(dispatcher, answering.not_covered_messages(resolution, knowledge, clinic, default_replies(),
-                                                            channel(tracker), tracker.get_slot("last_kb_id")))
+            send(
+                dispatcher,
+                answering.not_covered_messages(
+                    resolution, knowledge, clinic, default_replies(), channel(tracker), tracker.get_slot("last_kb_id")
+                ),
+            )
             return [SlotSet("subject", resolution.subject)] if resolution.subject else []
         if resolution.candidates:
             send(dispatcher, answering.clarify_messages(resolution.candidates, default_replies(), channel(tracker)))
@@ -93,8 +123,13 @@ class ActionClarify(Action):
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
-        in_context = answering.contextual_resolution(knowledge, ranking, tracker.get_slot("subject"),
-                                                     tracker.get_slot("last_kb_id"), latest.get("entities") or [])
+        in_context = answering.contextual_resolution(
+            knowledge,
+            ranking,
+            tracker.get_slot("subject"),
+            tracker.get_slot("last_kb_id"),
+            latest.get("entities") or [],
+        )
         if in_context is not None and (latest.get("text") or "").strip():
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
@@ -103,8 +138,10 @@ class ActionClarify(Action):
         elif candidates:
             send(dispatcher, answering.clarify_messages(candidates, default_replies(), channel(tracker)))
         else:
-            send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), default_replies(),
-                                                             channel(tracker)))
+            send(
+                dispatcher,
+                answering.out_of_scope_messages(default_clinic_settings(), default_replies(), channel(tracker)),
+            )
         return []
 
 
@@ -116,8 +153,10 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         uncovered = answering.uncovered_words(tracker.latest_message)
-        send(dispatcher, answering.out_of_scope_messages(default_clinic_settings(), default_replies(), channel(tracker),
-                                                         uncovered))
+        send(
+            dispatcher,
+            answering.out_of_scope_messages(default_clinic_settings(), default_replies(), channel(tracker), uncovered),
+        )
         return []
 
 
@@ -144,8 +183,9 @@ class ActionSafetyReply(Action):
         also_asked = answering.buried_question(safety, knowledge)
         if also_asked is not None:
             dispatcher.utter_message(text=default_replies().answers["also_asked"])
-            send(dispatcher, answering.knowledge_messages(also_asked, knowledge, clinic, default_replies(),
-                                                          channel(tracker)))
+            send(
+                dispatcher,
+                answering.knowledge_messages(also_asked, knowledge, clinic, default_replies(), channel(tracker)),
+            )
             events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
         return events
-

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import channel, send
 from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.replies import default_replies
 from spinebot.storage import default_store
-
-from actions.common import channel, send
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +22,7 @@ logger = logging.getLogger(__name__)
 class ActionStoreFeedback(Action):
     """Whether an answer helped, per knowledge-base id, from the widget's buttons or typed."""
 
-    def __init__(self, store_factory: Callable[[], Any] = None) -> None:
+    def __init__(self, store_factory: Optional[Callable[[], Any]] = None) -> None:
         self.store_factory = store_factory or default_store
 
     def name(self) -> Text:
@@ -57,10 +56,14 @@ class ActionStoreFeedback(Action):
         """Typed "that's not what I asked": offer the model's other guesses for that question."""
         knowledge = default_knowledge_base()
         previous = answering.previous_user_message(tracker.events)
-        ranked = answering.clarify_candidates(knowledge, previous.get("intent_ranking") or [],
-                                              limit=answering.MAX_CLARIFY_OPTIONS + 1)
-        candidates = [entry for entry in ranked if entry.id != missed][:answering.MAX_CLARIFY_OPTIONS]
-        send(dispatcher, answering.not_what_i_asked_messages(candidates, default_clinic_settings(), default_replies(),
-                                                             channel(tracker)))
+        ranked = answering.clarify_candidates(
+            knowledge, previous.get("intent_ranking") or [], limit=answering.MAX_CLARIFY_OPTIONS + 1
+        )
+        candidates = [entry for entry in ranked if entry.id != missed][: answering.MAX_CLARIFY_OPTIONS]
+        send(
+            dispatcher,
+            answering.not_what_i_asked_messages(
+                candidates, default_clinic_settings(), default_replies(), channel(tracker)
+            ),
+        )
         return [SlotSet("last_kb_id", None)]
-

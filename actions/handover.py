@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable, Dict, List, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import channel, now, send
 from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_callback_request
 from spinebot.replies import default_replies, fill
 from spinebot.storage import CallbackDetails, default_store
-
-from actions.common import channel, now, send
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +33,10 @@ class ActionHumanHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
-        send(dispatcher, answering.handoff_messages(knowledge["booking"], clinic, default_replies(), self.clock(),
-                                                    channel(tracker)))
+        send(
+            dispatcher,
+            answering.handoff_messages(knowledge["booking"], clinic, default_replies(), self.clock(), channel(tracker)),
+        )
         return [SlotSet("subject", "clinic"), SlotSet("last_kb_id", "booking")]
 
 
@@ -64,8 +65,9 @@ class ValidateCallbackForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_callback_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: Dict[Text, Any]) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Text]:
         # Without consent there is nothing to confirm: the form ends and nothing is stored.
         if tracker.get_slot("callback_consent") is False:
             return [slot for slot in domain_slots if slot != "callback_confirmed"]
@@ -77,28 +79,34 @@ class ValidateCallbackForm(FormValidationAction):
             dispatcher.utter_message(text=checked.problem)
         return {slot: checked.value}
 
-    def validate_callback_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return self._checked("callback_name", handoff.check_name(str(value or ""), default_replies()), dispatcher)
 
-    def validate_callback_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return self._checked("callback_phone", handoff.check_uk_phone(str(value or ""), default_replies()), dispatcher)
 
-    def validate_callback_time(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return self._checked("callback_time", handoff.check_best_time(str(value or ""), default_replies()), dispatcher)
 
-    def validate_callback_topic(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_topic(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return self._checked("callback_topic", handoff.check_topic(str(value or ""), default_replies()), dispatcher)
 
-    def validate_callback_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         return {"callback_consent": value if isinstance(value, bool) else None}
 
-    def validate_callback_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: Dict[Text, Any]) -> Dict[Text, Any]:
+    def validate_callback_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> Dict[Text, Any]:
         if value is True:
             return {"callback_confirmed": True}
         entities = (tracker.latest_message or {}).get("entities") or []
@@ -119,8 +127,9 @@ class ActionAskCallbackTopic(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         replies = default_replies()
-        dispatcher.utter_message(text=replies.callback["ask_topic"],
-                                 buttons=[{"title": replies.buttons["skip_topic"], "payload": "/deny"}])
+        dispatcher.utter_message(
+            text=replies.callback["ask_topic"], buttons=[{"title": replies.buttons["skip_topic"], "payload": "/deny"}]
+        )
         return []
 
 
@@ -130,9 +139,13 @@ class ActionAskCallbackConsent(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         clinic, replies = default_clinic_settings(), default_replies()
-        dispatcher.utter_message(text=handoff.consent_text(clinic, replies, clinic.privacy_notice_url),
-                                 buttons=[{"title": replies.buttons["consent_yes"], "payload": "/affirm"},
-                                          {"title": replies.buttons["consent_no"], "payload": "/deny"}])
+        dispatcher.utter_message(
+            text=handoff.consent_text(clinic, replies, clinic.privacy_notice_url),
+            buttons=[
+                {"title": replies.buttons["consent_yes"], "payload": "/affirm"},
+                {"title": replies.buttons["consent_no"], "payload": "/deny"},
+            ],
+        )
         return []
 
 
@@ -142,9 +155,13 @@ class ActionAskCallbackConfirmed(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         replies = default_replies()
-        text = handoff.summary_text(tracker.get_slot("callback_name") or "", tracker.get_slot("callback_phone") or "",
-                                    tracker.get_slot("callback_time") or "", tracker.get_slot("callback_topic") or "",
-                                    replies)
+        text = handoff.summary_text(
+            tracker.get_slot("callback_name") or "",
+            tracker.get_slot("callback_phone") or "",
+            tracker.get_slot("callback_time") or "",
+            tracker.get_slot("callback_topic") or "",
+            replies,
+        )
         dispatcher.utter_message(text=text, buttons=handoff.change_buttons(replies))
         return []
 
@@ -162,7 +179,9 @@ class ActionSubmitCallback(Action):
     """Store the request (both kept if a patient submits twice); on a database error, apologise
     and give the numbers rather than lose the request silently."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = now, store_factory: Callable[[], Any] = None) -> None:
+    def __init__(
+        self, clock: Callable[[], dt.datetime] = now, store_factory: Optional[Callable[[], Any]] = None
+    ) -> None:
         self.clock = clock
         self.store_factory = store_factory or default_store
 
@@ -175,9 +194,12 @@ class ActionSubmitCallback(Action):
             dispatcher.utter_message(text=answering.fill_clinic(replies.callback["not_stored"], clinic))
             return _discard_callback()
         topic = tracker.get_slot("callback_topic")
-        details = CallbackDetails(name=tracker.get_slot("callback_name"), phone=tracker.get_slot("callback_phone"),
-                                  best_time=tracker.get_slot("callback_time"),
-                                  topic=None if topic in (None, handoff.NO_TOPIC) else topic)
+        details = CallbackDetails(
+            name=tracker.get_slot("callback_name"),
+            phone=tracker.get_slot("callback_phone"),
+            best_time=tracker.get_slot("callback_time"),
+            topic=None if topic in (None, handoff.NO_TOPIC) else topic,
+        )
         try:
             self.store_factory().add_callback(tracker.sender_id, details)
         except Exception:  # any database failure: the patient must know, and have the numbers
@@ -194,7 +216,7 @@ def _details_given(tracker: Tracker) -> bool:
 
 
 class ActionCancelCallback(Action):
-    """"Stop" in the call-back form: with nothing given yet, stop at once; otherwise ask first,
+    """ "Stop" in the call-back form: with nothing given yet, stop at once; otherwise ask first,
     so that a mistaken "stop" does not throw away what the patient has typed."""
 
     def name(self) -> Text:
@@ -215,7 +237,9 @@ class ActionDiscardCallback(Action):
         return "action_discard_callback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response="utter_callback_stopped" if _details_given(tracker) else "utter_anything_else")
+        dispatcher.utter_message(
+            response="utter_callback_stopped" if _details_given(tracker) else "utter_anything_else"
+        )
         return _discard_callback()
 
 

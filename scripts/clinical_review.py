@@ -8,7 +8,6 @@ drift from what the bot does; a test fails when the committed file is out of dat
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from spinebot import paths
 from spinebot.knowledge import load_knowledge_base
@@ -43,19 +42,32 @@ def render() -> str:
         source = knowledge.sources[rule.source]
         concepts = " + ".join(rule.concepts) + (f" (within {rule.within} words)" if rule.within else "")
         flags = " Never ignored, even in a general question or with a negation." if rule.never_ignored else ""
-        lines.append(f"| `{rule.id}` | {rule.level} | {cell(rule.says)}.{flags} | {concepts} | "
-                     f"\"{cell(rule.example)}\" | [{cell(source.title)}]({source.url or source.file}) {SIGN_OFF}")
-    lines += ["", "## Replies", "",
-              "Rasa sends the one-line instruction first (from `domain.yml`, so it arrives even if the action",
-              "server is down), then the full reply below.", "",
-              "| level | reply | sources | reviewer | date |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| `{rule.id}` | {rule.level} | {cell(rule.says)}.{flags} | {concepts} | "
+            f'"{cell(rule.example)}" | [{cell(source.title)}]({source.url or source.file}) {SIGN_OFF}'
+        )
+    lines += [
+        "",
+        "## Replies",
+        "",
+        "Rasa sends the one-line instruction first (from `domain.yml`, so it arrives even if the action",
+        "server is down), then the full reply below.",
+        "",
+        "| level | reply | sources | reviewer | date |",
+        "|---|---|---|---|---|",
+    ]
     for entry in knowledge:
         if entry.kind != "safety":
             continue
         sources = "; ".join(f"[{cell(s.title)}]({s.url or s.file})" for s in entry.sources)
         lines.append(f"| `{entry.id}` | {cell(entry.answer)} | {sources} {SIGN_OFF}")
-    lines += ["", "## Information entries about emergencies", "",
-              "| entry | answer | sources | reviewer | date |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Information entries about emergencies",
+        "",
+        "| entry | answer | sources | reviewer | date |",
+        "|---|---|---|---|---|",
+    ]
     for entry in knowledge:
         if entry.subject == "emergencies":
             sources = "; ".join(f"[{cell(s.title)}]({s.url or s.file})" for s in entry.sources)

@@ -85,8 +85,15 @@ def confusion_png(results: Sequence[ev.Scored], path: Path) -> None:
     axis.set_yticks(range(len(expected)), expected, fontsize=7)
     for (row, column), count in np.ndenumerate(grid):
         if count:
-            axis.text(column, row, int(count), ha="center", va="center", fontsize=6,
-                      color="white" if shares[row, column] > 0.5 else "black")
+            axis.text(
+                column,
+                row,
+                int(count),
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if shares[row, column] > 0.5 else "black",
+            )
     axis.set_xlabel("what SpineBot replied (entry, clarify, out_of_scope, not_covered, safety)")
     axis.set_ylabel("what a good reply is")
     axis.set_title("SpineBot on the blind evaluation sets (all sets together)")
@@ -95,8 +102,9 @@ def confusion_png(results: Sequence[ev.Scored], path: Path) -> None:
     plt.close(figure)
 
 
-def report(sets: Sequence[ev.EvalSet], bot: Dict[str, List[ev.Scored]], base: Dict[str, List[ev.Scored]],
-           seconds: float) -> str:
+def report(
+    sets: Sequence[ev.EvalSet], bot: Dict[str, List[ev.Scored]], base: Dict[str, List[ev.Scored]], seconds: float
+) -> str:
     rows, base_rows, lead_rows = [], [], []
     for eval_set in sets:
         mine, theirs = ev.summarise(bot[eval_set.name]), ev.summarise(base[eval_set.name])
@@ -106,30 +114,48 @@ def report(sets: Sequence[ev.EvalSet], bot: Dict[str, List[ev.Scored]], base: Di
             if category in mine:
                 ours = mine[category].share(ev.RIGHT, ev.HONEST)
                 search = theirs[category].share(ev.RIGHT, ev.HONEST)
-                lead_rows.append([eval_set.name, category, f"{ours:.1%}", f"{search:.1%}", f"{(ours - search) * 100:+.1f} points"])
+                lead_rows.append(
+                    [eval_set.name, category, f"{ours:.1%}", f"{search:.1%}", f"{(ours - search) * 100:+.1f} points"]
+                )
     # A blind set's misses are not listed: reading them would make it a development set.
-    errors = [r for s in sets if s.path.parent.name != "blind" for r in bot[s.name] if r.outcome in (ev.WRONG, ev.DECLINED)]
+    errors = [
+        r for s in sets if s.path.parent.name != "blind" for r in bot[s.name] if r.outcome in (ev.WRONG, ev.DECLINED)
+    ]
     lines = [
-        "# SpineBot blind evaluation (`make eval`)", "",
+        "# SpineBot blind evaluation (`make eval`)",
+        "",
         f"{sum(len(bot[s.name]) for s in sets)} turns in {len(sets)} sets, over the REST channel of the real servers, in {seconds:.0f} s.",
         "Right = the reply contract names an acceptable entry (for `no_answer`: an honest not-covered or out-of-scope reply; "
         "for `out_of_scope`: the out-of-scope or not-covered reply). Declined = an in-scope question answered as not covered "
-        "or out of scope. Clarified = asked which entry was meant; 'right button' = the right entry was among the buttons.", "",
-        "## SpineBot", "", ev.markdown_table(rows), "",
-        "## TF-IDF search over the knowledge entries (the FAQ search-box baseline)", "", ev.markdown_table(base_rows), "",
-        "## SpineBot's lead over the search box", "",
-        ev.markdown_table(lead_rows, ["set", "category", "SpineBot right", "search right", "lead"]), "",
-        "## Misses (wrong or declined; regression sets only)", "",
+        "or out of scope. Clarified = asked which entry was meant; 'right button' = the right entry was among the buttons.",
+        "",
+        "## SpineBot",
+        "",
+        ev.markdown_table(rows),
+        "",
+        "## TF-IDF search over the knowledge entries (the FAQ search-box baseline)",
+        "",
+        ev.markdown_table(base_rows),
+        "",
+        "## SpineBot's lead over the search box",
+        "",
+        ev.markdown_table(lead_rows, ["set", "category", "SpineBot right", "search right", "lead"]),
+        "",
+        "## Misses (wrong or declined; regression sets only)",
+        "",
     ]
-    lines += [f"- [{r.set_name} {r.dialogue_id}/{r.turn_index}] \"{r.turn.text}\" expected {r.turn.expect}, got {r.reply.label}"
-              for r in errors]
+    lines += [
+        f'- [{r.set_name} {r.dialogue_id}/{r.turn_index}] "{r.turn.text}" expected {r.turn.expect}, got {r.reply.label}'
+        for r in errors
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", nargs="*", type=Path, default=DEFAULT_FOLDERS,
-                        help="folders or files of question sets")
+    parser.add_argument(
+        "--sets", nargs="*", type=Path, default=DEFAULT_FOLDERS, help="folders or files of question sets"
+    )
     parser.add_argument("--out", type=Path, default=paths.PROJECT_ROOT / "results")
     args = parser.parse_args(list(argv) or None)
     files = [f for p in args.sets for f in ([p] if p.is_file() else sorted(p.glob("*.yml")))]
@@ -149,7 +175,7 @@ def main(argv: Sequence[str] = ()) -> int:
         started = time.perf_counter()
         for s in sets:
             with ThreadPoolExecutor(WORKERS) as pool:
-                for scored in pool.map(lambda d: run_dialogue(servers["rasa"], s, d), s.dialogues):
+                for scored in pool.map(lambda d, s=s: run_dialogue(servers["rasa"], s, d), s.dialogues):
                     bot[s.name] += scored
             print(f"  {s.name}: {len(bot[s.name])} turns", flush=True)
         seconds = time.perf_counter() - started
@@ -157,10 +183,25 @@ def main(argv: Sequence[str] = ()) -> int:
     text = report(sets, bot, base, seconds)
     (args.out / "eval.md").write_text(text)
     everything = [r for s in sets for r in bot[s.name]]
-    (args.out / "eval.json").write_text(json.dumps([
-        {"set": r.set_name, "dialogue": r.dialogue_id, "turn": r.turn_index, "text": r.turn.text,
-         "expect": r.turn.expect, "also_ok": list(r.turn.also_ok), "got": r.reply.label,
-         "options": list(r.reply.options), "outcome": r.outcome} for r in everything], indent=1))
+    (args.out / "eval.json").write_text(
+        json.dumps(
+            [
+                {
+                    "set": r.set_name,
+                    "dialogue": r.dialogue_id,
+                    "turn": r.turn_index,
+                    "text": r.turn.text,
+                    "expect": r.turn.expect,
+                    "also_ok": list(r.turn.also_ok),
+                    "got": r.reply.label,
+                    "options": list(r.reply.options),
+                    "outcome": r.outcome,
+                }
+                for r in everything
+            ],
+            indent=1,
+        )
+    )
     confusion_png(everything, args.out / "eval_confusion.png")
     print(text.split("## Misses")[0])
     print(f"outcomes over all sets: {dict(Counter(r.outcome for r in everything))}")

@@ -30,6 +30,10 @@ trap stop INT TERM EXIT
 export SPINEBOT_CORS_ORIGINS="${SPINEBOT_CORS_ORIGINS:-http://localhost:$WIDGET_PORT http://127.0.0.1:$WIDGET_PORT}"
 read -r -a cors_origins <<< "$SPINEBOT_CORS_ORIGINS"
 
+# The servers' start-up is noisy with third-party deprecation warnings (TensorFlow, Sanic, ...), which
+# a clinic's operator cannot act on; the tests show every warning not silenced by name (pyproject.toml).
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
+
 set -m  # each server in its own process group, so stopping takes its children too
 # The action server checks no token: it listens on loopback only unless ACTIONS_HOST says otherwise.
 SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}" $BIN/rasa run actions --port "$ACTIONS_PORT" --actions actions &

@@ -77,7 +77,10 @@ def _subject_overview(knowledge: KnowledgeBase, subject: Optional[str]) -> Optio
 
 
 def _resolve_followup(
-    knowledge: KnowledgeBase, facet: str, subject: Optional[str], last_entry: Optional[Entry],
+    knowledge: KnowledgeBase,
+    facet: str,
+    subject: Optional[str],
+    last_entry: Optional[Entry],
     named_subject: Optional[str] = None,
 ) -> Resolution:
     if facet == "more":
@@ -119,7 +122,7 @@ def resolve(
     if intent == NOT_COVERED_INTENT:
         return Resolution(not_covered=True, subject=named)
     if intent and intent.startswith(FOLLOWUP_PREFIX):
-        facet = intent[len(FOLLOWUP_PREFIX):]
+        facet = intent[len(FOLLOWUP_PREFIX) :]
         resolution = _resolve_followup(knowledge, facet, named or current_subject, last_entry, named)
         if named and current_subject and named != current_subject and resolution.entry is None:
             # A word like "recovery" names a subject of its own, but "and the recovery?" is still
@@ -173,7 +176,13 @@ def contextual_resolution(
             continue
         entry = knowledge.for_intent(name)
         plausible = (item.get("confidence") or 0.0) >= min_entry_confidence
-        if plausible and entry is not None and entry.kind == ANSWER_KIND and entry.subject == subject and entry.id != last_kb_id:
+        if (
+            plausible
+            and entry is not None
+            and entry.kind == ANSWER_KIND
+            and entry.subject == subject
+            and entry.id != last_kb_id
+        ):
             return Resolution(entry=entry)
     return None
 
@@ -201,9 +210,14 @@ def rerank_in_context(
     when the model was unsure; the weights are the module constants above.
     """
     ranking = [dict(item) for item in intent_ranking if item.get("name")]
-    if (not current_subject or _first_subject(entities) or len(text.split()) > CONTEXT_MAX_WORDS
-            or not ranking or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE
-            or ranking[0].get("name") in (NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT)):
+    if (
+        not current_subject
+        or _first_subject(entities)
+        or len(text.split()) > CONTEXT_MAX_WORDS
+        or not ranking
+        or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE
+        or ranking[0].get("name") in (NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT)
+    ):
         # "how long is the waiting list?" read as not covered must stay so: context may pick
         # between readings of a question, never turn an honest "not covered" into an answer.
         return ranking
@@ -226,8 +240,9 @@ def rerank_in_context(
 NO_FACET_SUBJECTS = frozenset({"clinic", "personal_advice", "emergencies", "urgent", "crisis"})
 
 
-def apply_facet_cue(knowledge: KnowledgeBase, resolution: Resolution, facet: Optional[str],
-                    entities: Sequence[Dict[str, Any]] = ()) -> Resolution:
+def apply_facet_cue(
+    knowledge: KnowledgeBase, resolution: Resolution, facet: Optional[str], entities: Sequence[Dict[str, Any]] = ()
+) -> Resolution:
     """Hold an answer to the facet its question names ("success rate", "side effects").
 
     The classifier picks the likeliest entry for the topic; when the message asks for one
@@ -267,8 +282,9 @@ def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequenc
     return None
 
 
-def clarify_candidates(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]],
-                       limit: int = MAX_CLARIFY_OPTIONS) -> List[Entry]:
+def clarify_candidates(
+    knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]], limit: int = MAX_CLARIFY_OPTIONS
+) -> List[Entry]:
     """The two or three likeliest knowledge entries, best first, for a 'did you mean' question."""
     ranked = [
         knowledge.for_intent(item.get("name"))
@@ -333,8 +349,14 @@ def fill_clinic(text: str, clinic: ClinicSettings) -> str:
     return fill(text, clinic.placeholders())
 
 
-def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSettings, replies: Replies,
-                       channel: Optional[str], personal: bool = False) -> List[Message]:
+def knowledge_messages(
+    entry: Entry,
+    knowledge: KnowledgeBase,
+    clinic: ClinicSettings,
+    replies: Replies,
+    channel: Optional[str],
+    personal: bool = False,
+) -> List[Message]:
     """An answer, its source line, related questions as buttons, and the reply contract.
 
     For a question about the patient's own case (`personal`), the reminder that only their doctor
@@ -356,8 +378,14 @@ def knowledge_messages(entry: Entry, knowledge: KnowledgeBase, clinic: ClinicSet
     return messages
 
 
-def not_covered_messages(resolution: Resolution, knowledge: KnowledgeBase, clinic: ClinicSettings,
-                         replies: Replies, channel: Optional[str], last_kb_id: Optional[str] = None) -> List[Message]:
+def not_covered_messages(
+    resolution: Resolution,
+    knowledge: KnowledgeBase,
+    clinic: ClinicSettings,
+    replies: Replies,
+    channel: Optional[str],
+    last_kb_id: Optional[str] = None,
+) -> List[Message]:
     """The documents are silent: say so plainly, say who can answer, and offer what is known.
 
     Never the nearest entry dressed up as an answer: a patient who asks about the risks of laser
@@ -365,26 +393,32 @@ def not_covered_messages(resolution: Resolution, knowledge: KnowledgeBase, clini
     """
     subject = knowledge.subjects.get(resolution.subject or "")
     asks = replies.facet_question(resolution.facet, subject.name) if subject and resolution.facet else None
-    opening = (replies.not_covered["facet"].replace("{asks}", asks) if asks else replies.not_covered["general"])
+    opening = replies.not_covered["facet"].replace("{asks}", asks) if asks else replies.not_covered["general"]
     text = fill_clinic(f"{opening}\n{replies.not_covered['who_can_help']}", clinic)
     buttons = [callback_button(replies)]
     overview = knowledge.get(subject.overview) if subject else None
     if overview is not None and overview.id != last_kb_id and overview.kind == ANSWER_KIND:
         buttons.insert(0, entry_button(overview))
     contract = {"kb_id": None, "type": "not_covered", "subject": resolution.subject, "facet": resolution.facet}
-    return [{"text": one_bubble(text)}, {"text": replies.not_covered["offer"], "buttons": buttons},
-            custom_message(contract, channel)]
+    return [
+        {"text": one_bubble(text)},
+        {"text": replies.not_covered["offer"], "buttons": buttons},
+        custom_message(contract, channel),
+    ]
 
 
-def not_what_i_asked_messages(candidates: Sequence[Entry], clinic: ClinicSettings, replies: Replies,
-                              channel: Optional[str]) -> List[Message]:
+def not_what_i_asked_messages(
+    candidates: Sequence[Entry], clinic: ClinicSettings, replies: Replies, channel: Optional[str]
+) -> List[Message]:
     """The last answer missed: apologise and offer the model's other guesses for that question."""
     contract = {"kb_id": None, "type": "clarify", "options": [entry.id for entry in candidates]}
     if candidates:
         first = {"text": replies.not_what_i_asked["with_options"], "buttons": [entry_button(e) for e in candidates]}
     else:
-        first = {"text": fill_clinic(replies.not_what_i_asked["without_options"], clinic),
-                 "buttons": [callback_button(replies)]}
+        first = {
+            "text": fill_clinic(replies.not_what_i_asked["without_options"], clinic),
+            "buttons": [callback_button(replies)],
+        }
     return [first, custom_message(contract, channel)]
 
 
@@ -397,8 +431,9 @@ def clarify_messages(candidates: Sequence[Entry], replies: Replies, channel: Opt
     ]
 
 
-def out_of_scope_messages(clinic: ClinicSettings, replies: Replies, channel: Optional[str],
-                          uncovered: Sequence[str] = ()) -> List[Message]:
+def out_of_scope_messages(
+    clinic: ClinicSettings, replies: Replies, channel: Optional[str], uncovered: Sequence[str] = ()
+) -> List[Message]:
     """Say kindly what the bot cannot help with (naming the conditions it was asked about, if
     any), what it can, and who can."""
     opening = replies.answers["out_of_scope_named" if uncovered else "out_of_scope"]
@@ -415,7 +450,7 @@ def uncovered_words(latest_message: Dict[str, Any]) -> List[str]:
 
 def empty_message_messages(replies: Replies, channel: Optional[str]) -> List[Message]:
     """A blank message: say so, without guessing at a question."""
-    contract = {"kb_id": None, "type": "clarify", "options": []}
+    contract: Dict[str, Any] = {"kb_id": None, "type": "clarify", "options": []}
     return [{"text": replies.answers["empty_message"]}, custom_message(contract, channel)]
 
 
@@ -446,8 +481,9 @@ def buried_question(safety: Dict[str, Any], knowledge: KnowledgeBase, min_confid
     return entry if entry is not None and confident and entry.kind == "answer" else None
 
 
-def handoff_messages(booking: Entry, clinic: ClinicSettings, replies: Replies, now: Any,
-                     channel: Optional[str]) -> List[Message]:
+def handoff_messages(
+    booking: Entry, clinic: ClinicSettings, replies: Replies, now: Any, channel: Optional[str]
+) -> List[Message]:
     """Wanting a person or an appointment: whether the clinic is open, the numbers, the booking
     entry's source, and the offer of a call back."""
     text = one_bubble(f"{handoff_text(clinic, now, replies)}\n\n_{booking.source_line}_")

@@ -82,8 +82,12 @@ class GateSettings:
         return cls(
             max_message_chars=int(env.get("SPINEBOT_MAX_MESSAGE_CHARS", default.max_message_chars)),
             max_body_bytes=int(env.get("SPINEBOT_MAX_BODY_BYTES", default.max_body_bytes)),
-            sender_rate=Rate.parse(env["SPINEBOT_RATE_PER_SENDER"]) if "SPINEBOT_RATE_PER_SENDER" in env else default.sender_rate,
-            address_rate=Rate.parse(env["SPINEBOT_RATE_PER_ADDRESS"]) if "SPINEBOT_RATE_PER_ADDRESS" in env else default.address_rate,
+            sender_rate=Rate.parse(env["SPINEBOT_RATE_PER_SENDER"])
+            if "SPINEBOT_RATE_PER_SENDER" in env
+            else default.sender_rate,
+            address_rate=Rate.parse(env["SPINEBOT_RATE_PER_ADDRESS"])
+            if "SPINEBOT_RATE_PER_ADDRESS" in env
+            else default.address_rate,
             reply_deadline=float(env.get("SPINEBOT_REPLY_DEADLINE", default.reply_deadline)),
             action_timeout=float(env.get("SPINEBOT_ACTION_TIMEOUT", default.action_timeout)),
             allowed_origins=tuple(origins.split()) if origins else default.allowed_origins,
@@ -137,8 +141,13 @@ class OfferedPayloads:
             given = json.loads(brace + entities)
         except ValueError:
             return False
-        return bool(allowed) and isinstance(given, dict) and bool(given) and all(
-            key in allowed and isinstance(value, str) and value in allowed[key] for key, value in given.items())
+        return (
+            allowed is not None
+            and bool(allowed)
+            and isinstance(given, dict)
+            and bool(given)
+            and all(key in allowed and isinstance(value, str) and value in allowed[key] for key, value in given.items())
+        )
 
 
 WIDGET_INTENTS = ("greet", "human_handoff", "feedback_positive", "feedback_negative")  # widget/src/spinebot-widget.js
@@ -148,11 +157,14 @@ def offered_payloads(knowledge: KnowledgeBase) -> OfferedPayloads:
     bare = {answering.entry_button(entry)["payload"][1:] for entry in knowledge.entries.values() if entry.intents}
     bare.update({answering.CALLBACK_BUTTON["payload"][1:], "affirm", "deny", *WIDGET_INTENTS})
     entry_ids = frozenset(knowledge.entries)
-    return OfferedPayloads(frozenset(bare), {
-        "change_field": {"field": frozenset(handoff.CALLBACK_FIELDS)},
-        "feedback_positive": {"kb_id": entry_ids},
-        "feedback_negative": {"kb_id": entry_ids},
-    })
+    return OfferedPayloads(
+        frozenset(bare),
+        {
+            "change_field": {"field": frozenset(handoff.CALLBACK_FIELDS)},
+            "feedback_positive": {"kb_id": entry_ids},
+            "feedback_negative": {"kb_id": entry_ids},
+        },
+    )
 
 
 def neutralise_payload(text: str, offered: OfferedPayloads) -> str:
@@ -181,8 +193,14 @@ class RecordingOutput(OutputChannel):
 class MessageGate:
     """What happens to a message between the network and the model (see the module docstring)."""
 
-    def __init__(self, settings: GateSettings, knowledge: KnowledgeBase, clinic: ClinicSettings,
-                 replies: Replies, safety_check: Callable[[str], Dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        settings: GateSettings,
+        knowledge: KnowledgeBase,
+        clinic: ClinicSettings,
+        replies: Replies,
+        safety_check: Callable[[str], Dict[str, Any]],
+    ) -> None:
         self.settings = settings
         self._knowledge = knowledge
         self._clinic = clinic
@@ -196,6 +214,7 @@ class MessageGate:
     def wrap(self, on_new_message: OnNewMessage) -> OnNewMessage:
         async def gated(message: UserMessage) -> None:
             await self.handle(message, on_new_message)
+
         return gated
 
     async def handle(self, message: UserMessage, on_new_message: OnNewMessage) -> None:
@@ -235,8 +254,10 @@ class MessageGate:
         try:
             await asyncio.wait_for(asyncio.shield(turn), self.settings.reply_deadline)
         except asyncio.TimeoutError:
-            logger.error("no reply within %.1f s: sent the fault reply (the turn goes on in the background)",
-                         self.settings.reply_deadline)
+            logger.error(
+                "no reply within %.1f s: sent the fault reply (the turn goes on in the background)",
+                self.settings.reply_deadline,
+            )
         except Exception as error:  # the turn failed: the patient still hears from us
             logger.error("a turn failed (%s): sent the fault reply", type(error).__name__)
         if recorder.sent == 0 or not turn.done() or turn.cancelled() or turn.exception() is not None:
@@ -257,8 +278,9 @@ class MessageGate:
     async def _say(self, message: UserMessage, text: str, channel: Optional[OutputChannel] = None) -> None:
         await (channel or message.output_channel).send_text_message(message.sender_id, text)
 
-    async def _say_safety(self, message: UserMessage, safety: Dict[str, Any],
-                          channel: Optional[OutputChannel] = None) -> None:
+    async def _say_safety(
+        self, message: UserMessage, safety: Dict[str, Any], channel: Optional[OutputChannel] = None
+    ) -> None:
         """The full urgent or crisis reply, when the safety check fires on a message the bot won't see."""
         if not safety.get("levels"):
             return
@@ -283,8 +305,9 @@ def default_gate() -> MessageGate:
     """One gate per server process: the rate limits are shared by both channels."""
     settings = GateSettings.from_env()
     rasa_tuning.apply(settings.action_timeout)
-    return MessageGate(settings, default_knowledge_base(), default_clinic_settings(), default_replies(),
-                       load_safety_check())
+    return MessageGate(
+        settings, default_knowledge_base(), default_clinic_settings(), default_replies(), load_safety_check()
+    )
 
 
 def bad_request(problem: str, status: int = 400) -> response.HTTPResponse:
@@ -294,12 +317,14 @@ def bad_request(problem: str, status: int = 400) -> response.HTTPResponse:
 def check_rest_body(request: Request, settings: GateSettings) -> Optional[response.HTTPResponse]:
     """A 4xx for a request Rasa's REST channel would answer with a 500 or store as it came."""
     length = request.headers.get("content-length")
-    if (length and length.isdigit() and int(length) > settings.max_body_bytes) or len(request.body or b"") > settings.max_body_bytes:
+    if (length and length.isdigit() and int(length) > settings.max_body_bytes) or len(
+        request.body or b""
+    ) > settings.max_body_bytes:
         return bad_request(f"The request is larger than {settings.max_body_bytes} bytes.", 413)
     try:
         body = request.json
     except Exception:
-        return bad_request("The request body must be JSON: {\"sender\": \"...\", \"message\": \"...\"}.")
+        return bad_request('The request body must be JSON: {"sender": "...", "message": "..."}.')
     if not isinstance(body, dict):
         return bad_request("The request body must be a JSON object with `sender` and `message`.")
     sender = body.get("sender", "default")
@@ -386,8 +411,11 @@ class GatedSocketIOInput(SocketIOInput):
             await session_request(sid, {"session_id": clean})
 
         async def checked_message(sid: Text, data: Any) -> None:
-            if not isinstance(data, dict) or not isinstance(data.get("session_id", ""), (str, type(None))) \
-                    or len(str(data.get("session_id") or "")) > gate.settings.max_sender_chars:
+            if (
+                not isinstance(data, dict)
+                or not isinstance(data.get("session_id", ""), (str, type(None)))
+                or len(str(data.get("session_id") or "")) > gate.settings.max_sender_chars
+            ):
                 await sio.emit("bot_uttered", {"text": gate.reply("unreadable")}, room=sid)
                 return
             data = dict(data, metadata=_metadata(data.get("metadata")))

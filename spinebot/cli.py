@@ -1,8 +1,8 @@
 """The `spinebot` command: staff accounts, retention and erasure.
 
-    spinebot user add NAME --role staff|admin    (asks for the password, or reads it from stdin)
-    spinebot purge [--older-than DAYS]           (default: retention_days in clinic.yml)
-    spinebot erase --sender ID                   (everything held about one conversation)
+spinebot user add NAME --role staff|admin    (asks for the password, or reads it from stdin)
+spinebot purge [--older-than DAYS]           (default: retention_days in clinic.yml)
+spinebot erase --sender ID                   (everything held about one conversation)
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class ClinicSettings:
         if local.date() in self.holidays:
             return False
         hours = self.opening_hours.get(WEEKDAYS[local.weekday()])
-        return bool(hours) and hours[0] <= local.time() < hours[1]
+        return hours is not None and hours[0] <= local.time() < hours[1]
 
     def next_opening(self, moment: dt.datetime) -> Optional[dt.datetime]:
         """When the clinic next opens after `moment` (local time), or None if unknown."""
@@ -190,4 +190,3 @@ def _retention_days(path: Path, raw: object) -> int:
 def default_clinic_settings() -> ClinicSettings:
     """The project's clinic settings, read once per process."""
     return load_clinic_settings(paths.CLINIC_FILE)
-

@@ -24,7 +24,12 @@ SPECIAL_LABELS = (NO_ANSWER, OUT_OF_SCOPE, CLARIFY)
 
 # What a reply was, read from its contract.
 ANSWER, DECLINED_NOT_COVERED, DECLINED_OUT_OF_SCOPE, SAFETY, OTHER = (
-    "answer", "not_covered", "out_of_scope", "safety", "other")
+    "answer",
+    "not_covered",
+    "out_of_scope",
+    "safety",
+    "other",
+)
 
 # How a turn scored.
 RIGHT, WRONG, CLARIFIED, HONEST, DECLINED = "right", "wrong", "clarified", "honest", "declined"
@@ -107,16 +112,20 @@ def load_eval_set(path: Path) -> EvalSet:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if "dialogues" in data:
         dialogues = [
-            Dialogue(id=str(raw.get("id", index)),
-                     turns=tuple(_turn(turn, f"{path.name}: dialogue {raw.get('id', index)}") for turn in raw["turns"]))
+            Dialogue(
+                id=str(raw.get("id", index)),
+                turns=tuple(_turn(turn, f"{path.name}: dialogue {raw.get('id', index)}") for turn in raw["turns"]),
+            )
             for index, raw in enumerate(data["dialogues"])
         ]
         return EvalSet(path.stem, path, dialogues, multi_turn=True, persona=str(data.get("persona", "")))
     questions = data.get("questions")
     if not isinstance(questions, list):
         raise ValueError(f"{path.name}: needs `questions:` or `dialogues:`")
-    dialogues = [Dialogue(id=f"q{index}", turns=(_turn(raw, f"{path.name}: question {index}"),))
-                 for index, raw in enumerate(questions)]
+    dialogues = [
+        Dialogue(id=f"q{index}", turns=(_turn(raw, f"{path.name}: question {index}"),))
+        for index, raw in enumerate(questions)
+    ]
     return EvalSet(path.stem, path, dialogues, multi_turn=False, persona=str(data.get("persona", "")))
 
 
@@ -127,8 +136,15 @@ def load_eval_sets(folder: Path) -> List[EvalSet]:
 def check_labels(eval_set: EvalSet, known: Iterable[str]) -> List[str]:
     """Labels in a set that are neither a knowledge entry nor a special label (typos in a set)."""
     allowed = set(known) | set(SPECIAL_LABELS)
-    return sorted({label for dialogue in eval_set.dialogues for turn in dialogue.turns
-                   for label in turn.accepted if label not in allowed})
+    return sorted(
+        {
+            label
+            for dialogue in eval_set.dialogues
+            for turn in dialogue.turns
+            for label in turn.accepted
+            if label not in allowed
+        }
+    )
 
 
 def read_reply(messages: Sequence[Mapping[str, Any]]) -> Reply:
@@ -209,12 +225,17 @@ def summary_rows(name: str, summaries: Mapping[str, Summary]) -> List[List[str]]
         if summary is None:
             continue
         right = summary.outcomes[RIGHT] + summary.outcomes[HONEST]
-        rows.append([
-            name, category, str(summary.total), percent(right, summary.total),
-            percent(summary.outcomes[WRONG], summary.total),
-            f"{percent(summary.outcomes[CLARIFIED], summary.total)}; right button {summary.clarified_with_right_button}",
-            percent(summary.outcomes[DECLINED], summary.total),
-        ])
+        rows.append(
+            [
+                name,
+                category,
+                str(summary.total),
+                percent(right, summary.total),
+                percent(summary.outcomes[WRONG], summary.total),
+                f"{percent(summary.outcomes[CLARIFIED], summary.total)}; right button {summary.clarified_with_right_button}",
+                percent(summary.outcomes[DECLINED], summary.total),
+            ]
+        )
     return rows
 
 

@@ -136,8 +136,13 @@ def _when(opening: dt.datetime, now: dt.datetime, replies: Replies) -> str:
 def handoff_text(clinic: ClinicSettings, now: dt.datetime, replies: Replies) -> str:
     """Talking to a person: the numbers when open, honest wording when closed, and the call-back offer."""
     offer = "offer_when_closed" if clinic.is_open(now) is False else "offer_otherwise"
-    return " ".join([availability_sentence(clinic, now, replies), _say(replies.handoff[offer], clinic),
-                     replies.handoff["no_medical_details"]])
+    return " ".join(
+        [
+            availability_sentence(clinic, now, replies),
+            _say(replies.handoff[offer], clinic),
+            replies.handoff["no_medical_details"],
+        ]
+    )
 
 
 def what_happens_next(clinic: ClinicSettings, now: dt.datetime, best_time: str, replies: Replies) -> str:
@@ -173,8 +178,12 @@ def summary_text(name: str, phone: str, best_time: str, topic: str, replies: Rep
 def change_buttons(replies: Replies) -> List[dict]:
     buttons = [{"title": replies.buttons["send_callback"], "payload": "/affirm"}]
     for field in CALLBACK_FIELDS:
-        buttons.append({"title": fill(replies.buttons["change_field"], {"field": field_label(field, replies)}),
-                        "payload": '/change_field{"field": "%s"}' % field})
+        buttons.append(
+            {
+                "title": fill(replies.buttons["change_field"], {"field": field_label(field, replies)}),
+                "payload": '/change_field{"field": "%s"}' % field,
+            }
+        )
     return buttons
 
 
@@ -195,8 +204,8 @@ class StopRequests:
             return False
         for phrase in sorted(self.phrases, key=len, reverse=True):
             for start in range(len(words) - len(phrase) + 1):
-                if tuple(words[start:start + len(phrase)]) == phrase:
-                    rest = words[:start] + words[start + len(phrase):]
+                if tuple(words[start : start + len(phrase)]) == phrase:
+                    rest = words[:start] + words[start + len(phrase) :]
                     return all(word in self.fillers for word in rest)
         return False
 
@@ -205,11 +214,17 @@ def load_stop_requests(folder: Optional[Path] = None) -> StopRequests:
     path = Path(folder or paths.KNOWLEDGE_DIR) / STOP_REQUESTS_FILE
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     phrases, fillers = data.get("phrases"), data.get("fillers")
-    if not isinstance(phrases, list) or not phrases or not isinstance(fillers, list) \
-            or not all(isinstance(word, str) for word in phrases + fillers):
+    if (
+        not isinstance(phrases, list)
+        or not phrases
+        or not isinstance(fillers, list)
+        or not all(isinstance(word, str) for word in phrases + fillers)
+    ):
         raise ValueError(f"{STOP_REQUESTS_FILE}: needs lists of quoted `phrases` and `fillers` (text only)")
-    return StopRequests(phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
-                        fillers=frozenset(str(f).lower() for f in fillers))
+    return StopRequests(
+        phrases=tuple(tuple(str(p).lower().split()) for p in phrases),
+        fillers=frozenset(str(f).lower() for f in fillers),
+    )
 
 
 @lru_cache(maxsize=1)

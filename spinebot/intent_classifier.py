@@ -58,7 +58,9 @@ def lemma_text(message: Message, text: Optional[str] = None) -> str:
     """Lower-case lemmas of the message's words (its spaCy doc), or of `text` split simply."""
     doc = message.get(SPACY_DOCS[TEXT]) if text is None else None
     if doc is not None:
-        return " ".join((token.lemma_ or token.text).lower() for token in doc if not token.is_punct and not token.is_space)
+        return " ".join(
+            (token.lemma_ or token.text).lower() for token in doc if not token.is_punct and not token.is_space
+        )
     return " ".join(re.findall(r"[a-z0-9']+", (text if text is not None else message.get(TEXT) or "").lower()))
 
 
@@ -73,8 +75,14 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "max_iter": 2000, "word_ngrams": [1, 2], "char_ngrams": [2, 5],
-                "focus_weight": 0.6, "focus_min_words": 18}
+        return {
+            "C": 10.0,
+            "max_iter": 2000,
+            "word_ngrams": [1, 2],
+            "char_ngrams": [2, 5],
+            "focus_weight": 0.6,
+            "focus_min_words": 18,
+        }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
         self.config = {**self.get_default_config(), **config}
@@ -85,8 +93,13 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
         self._weights: Optional[np.ndarray] = None  # the model's weights, transposed once (_predict_proba)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "FocusedIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "FocusedIntentClassifier":
         return cls(config, model_storage, resource)
 
     def _features(self, lemmas: Sequence[str], texts: Sequence[str]) -> Any:
@@ -99,14 +112,20 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
             return self._resource
         lemmas = [lemma_text(e) for e in examples]
         texts = [e.get(TEXT) for e in examples]
-        self.words = TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngrams"]),
-                                     sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
-                                     sublinear_tf=True, min_df=2)
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=tuple(self.config["word_ngrams"]),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+        )
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]), sublinear_tf=True, min_df=2
+        )
         self.words.fit(lemmas)
         self.chars.fit([t.lower() for t in texts])
-        self.model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
-                                        class_weight="balanced", random_state=42)
+        self.model = LogisticRegression(
+            C=self.config["C"], max_iter=self.config["max_iter"], class_weight="balanced", random_state=42
+        )
         self.model.fit(self._features(lemmas, texts), [e.get(INTENT) for e in examples])
         self._weights = None
         self.persist()
@@ -138,8 +157,11 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
         """
         assert self.model is not None
         if self._weights is None:
-            multinomial = len(self.model.classes_) > 2 and getattr(self.model, "multi_class", "auto") in ("auto", "multinomial") \
+            multinomial = (
+                len(self.model.classes_) > 2
+                and getattr(self.model, "multi_class", "auto") in ("auto", "multinomial")
                 and self.model.solver != "liblinear"
+            )
             if not multinomial:
                 return self.model.predict_proba(features)[0]
             self._weights = np.ascontiguousarray(self.model.coef_.T)
@@ -168,8 +190,14 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
             sio.dump({"words": self.words, "chars": self.chars, "model": self.model}, model_dir / "classifier.skops")
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "FocusedIntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "FocusedIntentClassifier":
         import skops.io as sio
 
         component = cls(config, model_storage, resource)

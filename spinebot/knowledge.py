@@ -336,10 +336,9 @@ def _check_subjects(entries: Mapping[str, Entry], subjects: Mapping[str, Subject
     """Every subject used by an entry or a follow-up key is registered, and its overview exists."""
     for entry in entries.values():
         used = [entry.subject] + [key.split(".", 1)[0] for key in entry.followups]
-        for subject in used:
-            if subject not in subjects:
-                raise KnowledgeError(
-                    f"{entry.file}: entry '{entry.id}': subject '{subject}' is not in {SUBJECTS_FILE}")
+        for name in used:
+            if name not in subjects:
+                raise KnowledgeError(f"{entry.file}: entry '{entry.id}': subject '{name}' is not in {SUBJECTS_FILE}")
     for subject in subjects.values():
         if subject.overview not in entries:
             raise KnowledgeError(f"{SUBJECTS_FILE}: subjects.{subject.id}.overview: unknown entry '{subject.overview}'")

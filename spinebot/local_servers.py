@@ -9,7 +9,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import requests
 
@@ -66,7 +66,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None, model: Path = MODEL) -> Iterator[Dict[str, str]]:
+def running_bot(
+    workdir: Path, env_extra: Optional[Dict[str, str]] = None, model: Path = MODEL
+) -> Iterator[Dict[str, Any]]:
     """Action server and Rasa server on free ports, with a database of their own under `workdir`.
 
     `model` lets `make bench` serve another model (Rasa's default configuration) the same way.
@@ -74,20 +76,31 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None, model
     actions_port, rasa_port = free_port(), free_port()
     assert port_is_free(actions_port) and port_is_free(rasa_port)
     endpoints = paths.PROJECT_ROOT / "endpoints.yml"
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3", SANIC_HOST="127.0.0.1",
-               SPINEBOT_DATA_DIR=str(workdir / "var"), SPINEBOT_CORS_ORIGINS="*", **NO_RATE_LIMITS,
-               ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook")
+    env = dict(
+        os.environ,
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="3",
+        SANIC_HOST="127.0.0.1",
+        SPINEBOT_DATA_DIR=str(workdir / "var"),
+        SPINEBOT_CORS_ORIGINS="*",
+        **NO_RATE_LIMITS,
+        ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook",
+    )
     env.update(env_extra or {})
     if not (env_extra or {}).get("SPINEBOT_DATABASE_URL"):
         env.pop("SPINEBOT_DATABASE_URL", None)
     logs = {name: workdir / f"{name}.log" for name in ("actions", "rasa")}
-    processes = []
+    processes: List[subprocess.Popen] = []
 
     def start_actions() -> subprocess.Popen:
         return subprocess.Popen(
             [str(BIN / "rasa"), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["actions"].open("a"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+            cwd=paths.PROJECT_ROOT,
+            env=env,
+            stdout=logs["actions"].open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def restart_actions() -> None:
         """Stop the action server and start a new one on the same port (state must survive)."""
@@ -100,20 +113,43 @@ def running_bot(workdir: Path, env_extra: Optional[Dict[str, str]] = None, model
 
     try:
         processes.append(start_actions())
-        processes.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(paths.PROJECT_ROOT / "credentials.yml"), "--port", str(rasa_port),
-             "--cors", *env["SPINEBOT_CORS_ORIGINS"].split()],
-            cwd=paths.PROJECT_ROOT, env=env, stdout=logs["rasa"].open("w"), stderr=subprocess.STDOUT,
-            start_new_session=True))
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "rasa"),
+                    "run",
+                    "--model",
+                    str(model),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    str(paths.PROJECT_ROOT / "credentials.yml"),
+                    "--port",
+                    str(rasa_port),
+                    "--cors",
+                    *env["SPINEBOT_CORS_ORIGINS"].split(),
+                ],
+                cwd=paths.PROJECT_ROOT,
+                env=env,
+                stdout=logs["rasa"].open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
         wait_until_up(f"http://127.0.0.1:{actions_port}/health", processes[0], logs["actions"])
         wait_until_up(f"http://127.0.0.1:{rasa_port}/", processes[1], logs["rasa"])
-        yield {"rasa": f"http://127.0.0.1:{rasa_port}", "actions": f"http://127.0.0.1:{actions_port}",
-               "db": str(workdir / "var" / "spinebot.db"), "rasa_log": str(logs["rasa"]),
-               "actions_port": str(actions_port), "rasa_port": str(rasa_port),
-               "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}", "restart_actions": restart_actions,
-               "stop_actions": lambda: stop(processes[0]),
-               "pids": {"actions": processes[0].pid, "rasa": processes[1].pid}}
+        yield {
+            "rasa": f"http://127.0.0.1:{rasa_port}",
+            "actions": f"http://127.0.0.1:{actions_port}",
+            "db": str(workdir / "var" / "spinebot.db"),
+            "rasa_log": str(logs["rasa"]),
+            "actions_port": str(actions_port),
+            "rasa_port": str(rasa_port),
+            "database_url": f"sqlite:///{workdir / 'var' / 'spinebot.db'}",
+            "restart_actions": restart_actions,
+            "stop_actions": lambda: stop(processes[0]),
+            "pids": {"actions": processes[0].pid, "rasa": processes[1].pid},
+        }
     finally:
         for process in reversed(processes):
             stop(process)

@@ -31,5 +31,12 @@ def lock_store_for(redis_url: str) -> LockStore:
     if url.scheme not in ("redis", "rediss") or not url.hostname:
         raise ValueError(f"{REDIS_URL_ENV}: expected redis://host[:port][/db], got scheme '{url.scheme}'")
     database = int(url.path.lstrip("/") or 1)
-    return RedisLockStore(host=url.hostname, port=url.port or 6379, db=database, username=url.username or None,
-                          password=url.password or None, use_ssl=url.scheme == "rediss", key_prefix="spinebot")
+    return RedisLockStore(
+        host=url.hostname,
+        port=url.port or 6379,
+        db=database,
+        username=url.username or None,
+        password=url.password or None,
+        use_ssl=url.scheme == "rediss",
+        key_prefix="spinebot",
+    )

@@ -14,7 +14,7 @@ import argparse
 import hashlib
 import json
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import spacy
 from spacy.language import Language
@@ -78,7 +78,7 @@ def build_pipeline(knowledge: KnowledgeBase) -> Language:
     """The full pipeline: tokens, lemmas and knowledge-base subject entities."""
     nlp = blank_pipeline()
     patterns = subject_patterns(nlp, all_terms(knowledge))
-    ruler = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
+    ruler: Any = nlp.add_pipe("entity_ruler", config={"overwrite_ents": True})
     ruler.add_patterns(patterns)
     add_common_words(nlp)
     nlp.meta["name"] = "spinebot_en"
@@ -97,7 +97,9 @@ def add_common_words(nlp: Language) -> None:
 
     table_file = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
     probabilities = srsly.read_gzip_json(table_file)
-    common = {word.lower(): 1 for word, prob in probabilities.items() if prob >= COMMON_WORD_MIN_LOG_PROB and word.isalpha()}
+    common = {
+        word.lower(): 1 for word, prob in probabilities.items() if prob >= COMMON_WORD_MIN_LOG_PROB and word.isalpha()
+    }
     nlp.vocab.lookups.add_table(COMMON_WORDS_TABLE, common)
 
 
@@ -126,7 +128,8 @@ def build_and_save(output: Optional[Path] = None, force: bool = False) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(output)
     (output / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": knowledge_fingerprint(knowledge)}))
-    print(f"spaCy pipeline built: {output} ({len(nlp.get_pipe('entity_ruler'))} subject patterns)")
+    ruler: Any = nlp.get_pipe("entity_ruler")
+    print(f"spaCy pipeline built: {output} ({len(ruler)} subject patterns)")
     return output
 
 

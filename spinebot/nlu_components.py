@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot.handoff import default_stop_requests
 from spinebot.nlp import SUBJECT_LABEL
-from spinebot.safety import safety_detector_for
+from spinebot.safety import load_safety_patterns, safety_detector_for
 from spinebot.scope import scope_checker_for
 
 SUBJECT_ENTITY = "subject"
@@ -66,9 +66,7 @@ class UntrainedSpacyComponent(GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP")
 class SubjectEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
     """Tags knowledge-base subjects found by the spaCy entity ruler."""
 
@@ -89,8 +87,18 @@ CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thanks", "restart", "out_
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 # Requests about the clinic or the patient's own care stand, whatever condition they name.
 SERVICE_INTENTS = CONVERSATION_INTENTS | {
-    "personal_advice", "human_handoff", "booking", "costs", "clinic_contact", "opening_hours", "request_callback",
-    "feedback_positive", "feedback_negative", "cancel", "affirm", "deny",
+    "personal_advice",
+    "human_handoff",
+    "booking",
+    "costs",
+    "clinic_contact",
+    "opening_hours",
+    "request_callback",
+    "feedback_positive",
+    "feedback_negative",
+    "cancel",
+    "affirm",
+    "deny",
 }
 
 
@@ -103,9 +111,7 @@ def override_intent(message: Message, intent_name: str, reason: Dict[Text, Any],
     message.set(key, reason, add_to_output=True)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class ScopeGuard(UntrainedSpacyComponent):
     """Marks a message out of scope when it names another topic and nothing spine-specific.
 
@@ -152,9 +158,7 @@ class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
 CANCEL_INTENT = "cancel"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class StopRequestGuard(UntrainedSpacyComponent):
     """`cancel` only for a clear request to stop (knowledge/conversation/stop_requests.yml).
 
@@ -178,9 +182,7 @@ class StopRequestGuard(UntrainedSpacyComponent):
         return messages
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class SafetyGuard(UntrainedSpacyComponent):
     """Urgent symptoms and crisis language override whatever intent was predicted.
 
@@ -190,11 +192,24 @@ class SafetyGuard(UntrainedSpacyComponent):
     the tracker for staff review.
     """
 
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyGuard":
+        """Read and check the patterns when the model loads: a broken file stops the server at start-up,
+        with an error naming the rule, instead of failing at the first patient's message."""
+        load_safety_patterns()
+        return cls()
+
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = safety_detector_for(model.model)
         for message in messages:
             verdict = detector.check(message.get(TEXT) or "")
-            if not verdict.fired:
+            if verdict.level is None:  # nothing fired
                 continue
             replaced = dict(message.get(INTENT) or {})
             reason = verdict.as_dict()
@@ -202,4 +217,3 @@ class SafetyGuard(UntrainedSpacyComponent):
             reason["replaced_confidence"] = replaced.get("confidence")
             override_intent(message, verdict.level, reason, key="safety")
         return messages
-

@@ -38,11 +38,16 @@ class MailSettings:
         host, recipient = os.environ.get("SPINEBOT_SMTP_HOST", ""), os.environ.get("SPINEBOT_NOTIFY_TO", "")
         if not host or not recipient:
             return None
-        return cls(host=host, port=int(os.environ.get("SPINEBOT_SMTP_PORT", "25")),
-                   sender=os.environ.get("SPINEBOT_NOTIFY_FROM", "spinebot@localhost"), recipient=recipient,
-                   console_url=os.environ.get("SPINEBOT_CONSOLE_URL", "http://localhost:8081").rstrip("/"),
-                   user=os.environ.get("SPINEBOT_SMTP_USER", ""), password=os.environ.get("SPINEBOT_SMTP_PASSWORD", ""),
-                   starttls=os.environ.get("SPINEBOT_SMTP_STARTTLS") == "1")
+        return cls(
+            host=host,
+            port=int(os.environ.get("SPINEBOT_SMTP_PORT", "25")),
+            sender=os.environ.get("SPINEBOT_NOTIFY_FROM", "spinebot@localhost"),
+            recipient=recipient,
+            console_url=os.environ.get("SPINEBOT_CONSOLE_URL", "http://localhost:8081").rstrip("/"),
+            user=os.environ.get("SPINEBOT_SMTP_USER", ""),
+            password=os.environ.get("SPINEBOT_SMTP_PASSWORD", ""),
+            starttls=os.environ.get("SPINEBOT_SMTP_STARTTLS") == "1",
+        )
 
 
 def _message(settings: MailSettings, subject: str, body: str) -> EmailMessage:
@@ -80,16 +85,24 @@ def notify_callback_request(sender_id: str, settings: Optional[MailSettings] = N
     settings = settings or MailSettings.from_environment()
     if settings is None:
         return None
-    return _notify("SpineBot: a new call-back request",
-                   "A patient has asked to be called back. The request is waiting in the call-back queue:\n"
-                   f"{settings.console_url}/\n\nConversation: {conversation_link(settings, sender_id)}\n", settings)
+    return _notify(
+        "SpineBot: a new call-back request",
+        "A patient has asked to be called back. The request is waiting in the call-back queue:\n"
+        f"{settings.console_url}/\n\nConversation: {conversation_link(settings, sender_id)}\n",
+        settings,
+    )
 
 
-def notify_safety_reply(sender_id: str, crisis: bool, settings: Optional[MailSettings] = None) -> Optional[threading.Thread]:
+def notify_safety_reply(
+    sender_id: str, crisis: bool, settings: Optional[MailSettings] = None
+) -> Optional[threading.Thread]:
     settings = settings or MailSettings.from_environment()
     if settings is None:
         return None
     kind = "crisis support" if crisis else "urgent medical advice"
-    return _notify(f"SpineBot gave {kind}",
-                   f"SpineBot has just given {kind} in a conversation. Please review it in the staff console:\n"
-                   f"{conversation_link(settings, sender_id)}\n", settings)
+    return _notify(
+        f"SpineBot gave {kind}",
+        f"SpineBot has just given {kind} in a conversation. Please review it in the staff console:\n"
+        f"{conversation_link(settings, sender_id)}\n",
+        settings,
+    )

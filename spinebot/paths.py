@@ -14,4 +14,5 @@ KNOWLEDGE_DIR = Path(os.environ.get("SPINEBOT_KNOWLEDGE_DIR", PROJECT_ROOT / "kn
 CLINIC_FILE = Path(os.environ.get("SPINEBOT_CLINIC_FILE", PROJECT_ROOT / "clinic.yml"))
 DATA_DIR = Path(os.environ.get("SPINEBOT_DATA_DIR", PROJECT_ROOT / "var"))
 SPACY_MODEL_DIR = PROJECT_ROOT / "build" / "spacy_en_spinebot"
-SAFETY_PATTERNS_FILE = PROJECT_ROOT / "knowledge" / "safety" / "patterns.yml"
+SAFETY_PATTERNS_FILE = KNOWLEDGE_DIR / "safety" / "patterns.yml"
+SCOPE_FILE = KNOWLEDGE_DIR / "scope" / "topics.yml"

@@ -22,9 +22,11 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
-RASA_VALIDATION_HINT = (". Failed to validate Action server response from API, make sure your response from the "
-                        "Action endpoint is valid. For more information about the format visit "
-                        f"{rasa_actions.DOCS_BASE_URL}/custom-actions")
+RASA_VALIDATION_HINT = (
+    ". Failed to validate Action server response from API, make sure your response from the "
+    "Action endpoint is valid. For more information about the format visit "
+    f"{rasa_actions.DOCS_BASE_URL}/custom-actions"
+)
 
 
 @lru_cache(maxsize=1)

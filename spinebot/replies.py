@@ -23,14 +23,50 @@ REPLIES_FILE = Path("conversation") / "replies.yml"
 NOT_COVERED_KEYS = ("facet", "general", "who_can_help", "offer")
 NOT_WHAT_I_ASKED_KEYS = ("with_options", "without_options")
 GATE_KEYS = ("unreadable", "too_long", "too_fast", "fault")
-ANSWERS_KEYS = ("related", "also_asked", "clarify", "empty_message", "out_of_scope", "out_of_scope_named",
-                "what_i_cover", "who_else_can_help")
+ANSWERS_KEYS = (
+    "related",
+    "also_asked",
+    "clarify",
+    "empty_message",
+    "out_of_scope",
+    "out_of_scope_named",
+    "what_i_cover",
+    "who_else_can_help",
+)
 FEEDBACK_KEYS = ("which_answer", "not_saved", "helpful", "not_helpful")
-HANDOFF_KEYS = ("hours_unknown", "open_now", "closed_now", "closed_until", "today_at", "tomorrow_at", "on_day_at",
-                "offer_when_closed", "offer_otherwise", "no_medical_details", "numbers")
-CALLBACK_KEYS = ("name_missing", "name_unclear", "phone_invalid", "time_missing", "topic_too_long", "ask_topic",
-                 "consent", "privacy_link", "check_details", "is_this_right", "choose_or_change", "change_field",
-                 "saved", "seen_while_open", "seen_when_next_open", "seen_once_open", "not_stored", "not_saved")
+HANDOFF_KEYS = (
+    "hours_unknown",
+    "open_now",
+    "closed_now",
+    "closed_until",
+    "today_at",
+    "tomorrow_at",
+    "on_day_at",
+    "offer_when_closed",
+    "offer_otherwise",
+    "no_medical_details",
+    "numbers",
+)
+CALLBACK_KEYS = (
+    "name_missing",
+    "name_unclear",
+    "phone_invalid",
+    "time_missing",
+    "topic_too_long",
+    "ask_topic",
+    "consent",
+    "privacy_link",
+    "check_details",
+    "is_this_right",
+    "choose_or_change",
+    "change_field",
+    "saved",
+    "seen_while_open",
+    "seen_when_next_open",
+    "seen_once_open",
+    "not_stored",
+    "not_saved",
+)
 CALLBACK_FIELD_KEYS = ("label", "summary")
 BUTTON_KEYS = ("callback", "no_thanks", "skip_topic", "consent_yes", "consent_no", "send_callback", "change_field")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -107,8 +143,9 @@ def _callback_fields(raw: Any) -> Dict[str, Dict[str, str]]:
     from spinebot.handoff import CALLBACK_FIELDS  # imported here: spinebot.handoff imports this module
 
     fields = _mapping(raw, "callback_fields")
-    return {name: _sentences(fields.get(name), f"callback_fields.{name}", CALLBACK_FIELD_KEYS)
-            for name in CALLBACK_FIELDS}
+    return {
+        name: _sentences(fields.get(name), f"callback_fields.{name}", CALLBACK_FIELD_KEYS) for name in CALLBACK_FIELDS
+    }
 
 
 def load_replies(folder: Optional[Path] = None) -> Replies:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 import yaml
 from spacy.language import Language
@@ -72,8 +72,12 @@ class Firing:
     matched: Mapping[str, Tuple[str, ...]]
 
     def as_dict(self) -> Dict:
-        return {"rule": self.rule_id, "level": self.level, "says": self.says,
-                "matched": {concept: list(words) for concept, words in self.matched.items()}}
+        return {
+            "rule": self.rule_id,
+            "level": self.level,
+            "says": self.says,
+            "matched": {concept: list(words) for concept, words in self.matched.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,12 @@ class SafetyVerdict:
         return levels[0] if levels else None
 
     def as_dict(self) -> Dict:
-        return {"level": self.level, "levels": self.levels,
-                "firings": [firing.as_dict() for firing in self.firings],
-                "corrections": dict(self.corrections)}
+        return {
+            "level": self.level,
+            "levels": self.levels,
+            "firings": [firing.as_dict() for firing in self.firings],
+            "corrections": dict(self.corrections),
+        }
 
 
 @dataclass(frozen=True)
@@ -141,9 +148,16 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
         missing = [name for name in ("id", "level", "says", "all", "source", "example") if not raw.get(name)]
         if missing:
             raise SafetyPatternError(f"{path.name}: rule '{raw.get('id', '?')}': missing {missing}")
-        rule = Rule(id=raw["id"], level=raw["level"], says=raw["says"], concepts=tuple(raw["all"]),
-                    never_ignored=bool(raw.get("never_ignored", False)), within=int(raw.get("within") or 0),
-                    source=str(raw["source"]), example=str(raw["example"]))
+        rule = Rule(
+            id=raw["id"],
+            level=raw["level"],
+            says=raw["says"],
+            concepts=tuple(raw["all"]),
+            never_ignored=bool(raw.get("never_ignored", False)),
+            within=int(raw.get("within") or 0),
+            source=str(raw["source"]),
+            example=str(raw["example"]),
+        )
         if rule.level not in levels:
             raise SafetyPatternError(f"{path.name}: rule '{rule.id}': unknown level '{rule.level}'")
         unknown = [name for name in rule.concepts if name not in concepts]
@@ -155,9 +169,14 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
         raise SafetyPatternError(f"{path.name}: concepts without terms {empty}, or no rules")
     negation = data.get("negation") or {}
     groups = tuple(
-        NegationGroup(name=str(raw.get("name", index)), before=tuple(raw.get("before") or ()),
-                      after=tuple(raw.get("after") or ()), applies_to=frozenset(raw.get("applies_to") or ()),
-                      window=int(raw.get("window") or 0), whole_sentence=bool(raw.get("whole_sentence", False)))
+        NegationGroup(
+            name=str(raw.get("name", index)),
+            before=tuple(raw.get("before") or ()),
+            after=tuple(raw.get("after") or ()),
+            applies_to=frozenset(raw.get("applies_to") or ()),
+            window=int(raw.get("window") or 0),
+            whole_sentence=bool(raw.get("whole_sentence", False)),
+        )
         for index, raw in enumerate(negation.get("groups") or ())
     )
     for group in groups:
@@ -189,8 +208,11 @@ class SafetyDetector:
     def __init__(self, nlp: Language, patterns: SafetyPatterns) -> None:
         self._nlp = nlp
         self._patterns = patterns
-        self._lemmas = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        self._common_words = nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE) if nlp.vocab.lookups.has_table(COMMON_WORDS_TABLE) else {}
+        lemmatizer: Any = nlp.get_pipe("lemmatizer")  # spaCy types pipes as the Pipe protocol
+        self._lemmas = lemmatizer.lookups.get_table("lemma_lookup")
+        self._common_words = (
+            nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE) if nlp.vocab.lookups.has_table(COMMON_WORDS_TABLE) else {}
+        )
         self._matcher = Matcher(nlp.vocab)
         term_norms: Set[str] = set()
         for concept, terms in patterns.concepts.items():
@@ -205,9 +227,7 @@ class SafetyDetector:
         for index, group in enumerate(patterns.negation_groups):
             self._add_terms(f"__NEG{index}_BEFORE", group.before)
             self._add_terms(f"__NEG{index}_AFTER", group.after)
-        self._fuzzy_targets = sorted(
-            norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha()
-        )
+        self._fuzzy_targets = sorted(norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha())
         self._targets_by_length: Dict[int, List[str]] = {}
         for target in self._fuzzy_targets:
             self._targets_by_length.setdefault(len(target), []).append(target)
@@ -241,8 +261,12 @@ class SafetyDetector:
             return self._corrections[lower]
         size = len(lower)
         lowest, highest = size * FUZZY_CUTOFF / (2 - FUZZY_CUTOFF), size * (2 - FUZZY_CUTOFF) / FUZZY_CUTOFF
-        candidates = [target for length, targets in self._targets_by_length.items()
-                      if lowest <= length <= highest for target in targets]
+        candidates = [
+            target
+            for length, targets in self._targets_by_length.items()
+            if lowest <= length <= highest
+            for target in targets
+        ]
         close = difflib.get_close_matches(lower, candidates, n=1, cutoff=FUZZY_CUTOFF)
         if len(self._corrections) >= CORRECTION_CACHE_SIZE:
             self._corrections.clear()
@@ -290,15 +314,24 @@ class SafetyDetector:
                 # "can't" normalises to "can not": a cue inside a blocker is no negation.
                 if overlaps_blocker(cue_start, cue_end):
                     continue
-                if cue_end <= start and start - cue_end < NEGATION_WINDOW_BEFORE and not overlaps_blocker(cue_end, start):
+                if (
+                    cue_end <= start
+                    and start - cue_end < NEGATION_WINDOW_BEFORE
+                    and not overlaps_blocker(cue_end, start)
+                ):
                     return True
-            for cue_start, cue_end in spans.get(f"__NEG{index}_AFTER", []):
-                if cue_start >= end and cue_start - end < NEGATION_WINDOW_AFTER and not overlaps_blocker(end, cue_start):
+            for cue_start, _cue_end in spans.get(f"__NEG{index}_AFTER", []):
+                if (
+                    cue_start >= end
+                    and cue_start - end < NEGATION_WINDOW_AFTER
+                    and not overlaps_blocker(end, cue_start)
+                ):
                     return True
         return False
 
-    def _cue_in_sentence(self, index: int, start: int, end: int, spans: Mapping[str, List[Tuple[int, int]]],
-                         window: int) -> bool:
+    def _cue_in_sentence(
+        self, index: int, start: int, end: int, spans: Mapping[str, List[Tuple[int, int]]], window: int
+    ) -> bool:
         """A cue of negation group `index` in the same sentence as the term, within `window` words."""
         breaks = [start for start, _ in spans.get(SENTENCE_BREAK, [])]
         gaps = [(cue_end, start) for cue_start, cue_end in spans.get(f"__NEG{index}_BEFORE", []) if cue_end <= start]
@@ -309,8 +342,10 @@ class SafetyDetector:
     def _close_together(spans_per_concept: List[List[Tuple[int, int]]], window: int) -> bool:
         """Some match of every concept lies within `window` words of a match of the first one."""
         for anchor_start, anchor_end in spans_per_concept[0]:
-            if all(any(start - anchor_end <= window and anchor_start - end <= window for start, end in spans)
-                   for spans in spans_per_concept[1:]):
+            if all(
+                any(start - anchor_end <= window and anchor_start - end <= window for start, end in spans)
+                for spans in spans_per_concept[1:]
+            ):
                 return True
         return False
 
@@ -323,19 +358,24 @@ class SafetyDetector:
         corrections: Dict[str, str] = {}
         general = False
         for offset in range(0, len(text), MAX_CHARS):
-            verdict = self._check_slice(text[offset: offset + MAX_CHARS])
+            verdict = self._check_slice(text[offset : offset + MAX_CHARS])
             corrections.update(verdict.corrections)
             general = general or verdict.general_question
             for firing in verdict.firings:
                 firings.setdefault(firing.rule_id, firing)
-        return SafetyVerdict(firings=tuple(firings.values()), corrections=corrections,
-                             general_question=general, level_order=self._patterns.levels)
+        return SafetyVerdict(
+            firings=tuple(firings.values()),
+            corrections=corrections,
+            general_question=general,
+            level_order=self._patterns.levels,
+        )
 
     def _check_slice(self, text: str) -> SafetyVerdict:
         doc = self._nlp.make_doc(text)
         corrections = self._normalise(doc)
         spans: Dict[str, List[Tuple[int, int]]] = {
-            SENTENCE_BREAK: [(token.i, token.i + 1) for token in doc if token.text in SENTENCE_ENDS]}
+            SENTENCE_BREAK: [(token.i, token.i + 1) for token in doc if token.text in SENTENCE_ENDS]
+        }
         for match_id, start, end in self._matcher(doc):
             spans.setdefault(self._nlp.vocab.strings[match_id], []).append((start, end))
         general = self._is_general_question(doc)
@@ -345,18 +385,24 @@ class SafetyDetector:
                 continue
             found: Dict[str, List[Tuple[int, int]]] = {}
             for concept in rule.concepts:
-                kept = [(start, end) for start, end in spans.get(concept, [])
-                        if rule.never_ignored or not self._negated(concept, start, end, spans)]
+                kept = [
+                    (start, end)
+                    for start, end in spans.get(concept, [])
+                    if rule.never_ignored or not self._negated(concept, start, end, spans)
+                ]
                 if not kept:
                     break
                 found[concept] = kept
             else:
                 if rule.within and not self._close_together(list(found.values()), rule.within):
                     continue
-                matched = {concept: tuple(dict.fromkeys(doc[a:b].text for a, b in where)) for concept, where in found.items()}
+                matched = {
+                    concept: tuple(dict.fromkeys(doc[a:b].text for a, b in where)) for concept, where in found.items()
+                }
                 firings.append(Firing(rule.id, rule.level, rule.says, matched))
-        return SafetyVerdict(firings=tuple(firings), corrections=corrections, general_question=general,
-                             level_order=self._patterns.levels)
+        return SafetyVerdict(
+            firings=tuple(firings), corrections=corrections, general_question=general, level_order=self._patterns.levels
+        )
 
 
 @lru_cache(maxsize=4)

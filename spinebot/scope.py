@@ -23,7 +23,7 @@ from spinebot import paths
 from spinebot.knowledge import KnowledgeBase, default_knowledge_base
 from spinebot.nlp import matched_terms, term_matcher
 
-SCOPE_FILE = paths.PROJECT_ROOT / "knowledge" / "scope" / "topics.yml"
+SCOPE_FILE = paths.SCOPE_FILE
 SPINE, FOREIGN, UNCOVERED, CONTEXT = "SPINE", "FOREIGN", "UNCOVERED", "CONTEXT"
 
 
@@ -67,8 +67,12 @@ def load_scope_terms(path: Optional[Path] = None, knowledge: Optional[KnowledgeB
     covered = kb_terms + list(data.get("context_terms") or [])
     if not spine or not foreign:
         raise ValueError(f"{SCOPE_FILE.name}: needs spine_terms and out_of_scope_topics")
-    return ScopeTerms(spine=sorted(set(spine)), foreign=sorted(set(foreign)),
-                      uncovered=sorted(set(uncovered)), covered=sorted(set(covered)))
+    return ScopeTerms(
+        spine=sorted(set(spine)),
+        foreign=sorted(set(foreign)),
+        uncovered=sorted(set(uncovered)),
+        covered=sorted(set(covered)),
+    )
 
 
 class ScopeChecker:
@@ -81,8 +85,12 @@ class ScopeChecker:
 
     def check(self, doc: Doc) -> ScopeVerdict:
         found: Dict[str, List[str]] = matched_terms(self._matcher, doc)
-        return ScopeVerdict(spine_words=tuple(found.get(SPINE, ())), foreign_words=tuple(found.get(FOREIGN, ())),
-                            uncovered_words=tuple(found.get(UNCOVERED, ())), covered_words=tuple(found.get(CONTEXT, ())))
+        return ScopeVerdict(
+            spine_words=tuple(found.get(SPINE, ())),
+            foreign_words=tuple(found.get(FOREIGN, ())),
+            uncovered_words=tuple(found.get(UNCOVERED, ())),
+            covered_words=tuple(found.get(CONTEXT, ())),
+        )
 
 
 @lru_cache(maxsize=4)

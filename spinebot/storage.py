@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base
@@ -27,7 +27,13 @@ from spinebot import paths
 DATABASE_URL_ENV = "SPINEBOT_DATABASE_URL"
 DEFAULT_SQLITE_NAME = "spinebot.db"
 
-Base = declarative_base()
+_DeclarativeBase: Any = declarative_base()
+
+
+class Base(_DeclarativeBase):
+    """Every project table derives from this (SQLAlchemy 1.4's declarative base, typed for mypy)."""
+
+    __abstract__ = True
 
 
 def database_url() -> str:
@@ -35,7 +41,7 @@ def database_url() -> str:
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
         # Heroku-style URLs say postgres://, which SQLAlchemy 1.4 no longer accepts.
-        return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+        return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
     data_dir = Path(os.environ.get("SPINEBOT_DATA_DIR", paths.DATA_DIR))
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / DEFAULT_SQLITE_NAME).resolve()}"
@@ -95,20 +101,29 @@ class Store:
         self.url = url or database_url()
         connect_args = {"timeout": 15} if self.url.startswith("sqlite") else {}
         # hide_parameters: a database error's message (and so the log) never carries names or numbers.
-        self.engine = sa.create_engine(self.url, future=True, pool_pre_ping=True, connect_args=connect_args,
-                                       hide_parameters=True)
+        self.engine = sa.create_engine(
+            self.url, future=True, pool_pre_ping=True, connect_args=connect_args, hide_parameters=True
+        )
         Base.metadata.create_all(self.engine)
 
     def add_callback(self, sender_id: str, details: CallbackDetails) -> int:
         with Session(self.engine) as session, session.begin():
-            request = CallbackRequest(sender_id=sender_id, name=details.name, phone=details.phone,
-                                      best_time=details.best_time, topic=details.topic or None,
-                                      consent_given_at=utcnow(), status=CallbackStatus.NEW.value)
+            request = CallbackRequest(
+                sender_id=sender_id,
+                name=details.name,
+                phone=details.phone,
+                best_time=details.best_time,
+                topic=details.topic or None,
+                consent_given_at=utcnow(),
+                status=CallbackStatus.NEW.value,
+            )
             session.add(request)
             session.flush()
             return request.id
 
-    def callbacks(self, status: Optional[CallbackStatus] = None, sender_id: Optional[str] = None) -> List[CallbackRequest]:
+    def callbacks(
+        self, status: Optional[CallbackStatus] = None, sender_id: Optional[str] = None
+    ) -> List[CallbackRequest]:
         query = sa.select(CallbackRequest).order_by(CallbackRequest.created_at, CallbackRequest.id)
         if status is not None:
             query = query.where(CallbackRequest.status == status.value)

@@ -30,9 +30,11 @@ class EnvSQLTrackerStore(SQLTrackerStore):
     subclass only decides the URL; storage itself stays Rasa's tested code.
     """
 
-    def __init__(self, domain: Optional[Any] = None, host: Optional[str] = None, recent_size: int = 500,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, domain: Optional[Any] = None, host: Optional[str] = None, recent_size: int = 500, **kwargs: Any
+    ) -> None:
         kwargs.pop("url", None)
+        self.engine: Any
         super().__init__(domain=domain, host=host if host and "://" in host else database_url(), **kwargs)
         if self.engine.url.get_backend_name() == "sqlite":
             self._use_one_sqlite_connection()
@@ -98,9 +100,9 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         """Blank the form's answers in the stored events; returns how many events were changed."""
         event = self.SQLEvent
         with self.session_scope() as session:
-            rows = session.execute(
-                sa.select(event).where(event.sender_id == sender_id).order_by(event.id)
-            ).scalars().all()
+            rows = (
+                session.execute(sa.select(event).where(event.sender_id == sender_id).order_by(event.id)).scalars().all()
+            )
             changed = redact_unsent_callback([json.loads(row.data) for row in rows])
             for index, data in changed.items():
                 rows[index].data = json.dumps(data)
@@ -136,12 +138,17 @@ def redact_unsent_callback(events: List[Dict[str, Any]]) -> Dict[int, Dict[str, 
     The range runs from the form's latest start to the "discarded" mark: every patient message in
     it, every call-back slot value, and every bot message that repeats one of those values.
     """
-    marks = [i for i, e in enumerate(events) if e.get("event") == "slot" and e.get("name") == CALLBACK_DISCARDED_SLOT
-             and e.get("value") is True]
+    marks = [
+        i
+        for i, e in enumerate(events)
+        if e.get("event") == "slot" and e.get("name") == CALLBACK_DISCARDED_SLOT and e.get("value") is True
+    ]
     if not marks:
         return {}
     end = marks[-1]
-    starts = [i for i, e in enumerate(events[:end]) if e.get("event") == "active_loop" and e.get("name") == CALLBACK_FORM]
+    starts = [
+        i for i, e in enumerate(events[:end]) if e.get("event") == "active_loop" and e.get("name") == CALLBACK_FORM
+    ]
     start = starts[-1] if starts else end
     given = _given_values(events[start:end])
     changed: Dict[int, Dict[str, Any]] = {}
@@ -151,8 +158,12 @@ def redact_unsent_callback(events: List[Dict[str, Any]]) -> Dict[int, Dict[str, 
         if kind == "user" and event.get("text") != REMOVED:
             intent = (event.get("parse_data") or {}).get("intent")
             event.update(text=REMOVED, parse_data={"text": REMOVED, "intent": intent, "entities": []})
-        elif kind == "slot" and str(event.get("name", "")).startswith("callback_") \
-                and event.get("name") != CALLBACK_DISCARDED_SLOT and event.get("value") is not None:
+        elif (
+            kind == "slot"
+            and str(event.get("name", "")).startswith("callback_")
+            and event.get("name") != CALLBACK_DISCARDED_SLOT
+            and event.get("value") is not None
+        ):
             event["value"] = None
         elif kind == "bot" and any(value in str(event.get("text") or "").lower() for value in given):
             event["text"] = REMOVED
@@ -165,6 +176,11 @@ def redact_unsent_callback(events: List[Dict[str, Any]]) -> Dict[int, Dict[str, 
 def _given_values(events: List[Dict[str, Any]]) -> List[str]:
     """What the patient gave in the form, lower-cased: their messages and the slot values taken from them."""
     values = [str(e.get("text") or "") for e in events if e.get("event") == "user"]
-    values += [str(e.get("value")) for e in events if e.get("event") == "slot"
-               and str(e.get("name", "")).startswith("callback_") and isinstance(e.get("value"), str)]
+    values += [
+        str(e.get("value"))
+        for e in events
+        if e.get("event") == "slot"
+        and str(e.get("name", "")).startswith("callback_")
+        and isinstance(e.get("value"), str)
+    ]
     return sorted({v.strip().lower() for v in values if len(v.strip()) >= 3 and v != REMOVED})

@@ -21,8 +21,13 @@ from urllib.parse import urlsplit
 from spinebot import paths
 
 WIDGET_DIR = paths.PROJECT_ROOT / "widget"
-PAGES = {"/": "index.html", "/index.html": "index.html", "/about.html": "about.html",
-         "/privacy.html": "privacy.html", "/webchat-compat.html": "webchat-compat.html"}
+PAGES = {
+    "/": "index.html",
+    "/index.html": "index.html",
+    "/about.html": "about.html",
+    "/privacy.html": "privacy.html",
+    "/webchat-compat.html": "webchat-compat.html",
+}
 FOLDERS = {"/widget/": WIDGET_DIR / "dist", "/vendor/": WIDGET_DIR / "vendor"}
 RASA_URL_PLACEHOLDER = "{{RASA_URL}}"
 
@@ -33,15 +38,14 @@ def resolve(url_path: str) -> Optional[Tuple[Path, bool]]:
         return WIDGET_DIR / "demo" / PAGES[url_path], True
     for prefix, folder in FOLDERS.items():
         if url_path.startswith(prefix):
-            name = url_path[len(prefix):]
+            name = url_path[len(prefix) :]
             if name and "/" not in name and not name.startswith(".") and (folder / name).is_file():
                 return folder / name, False
     return None
 
 
 def security_headers(rasa_url: str, page: bool) -> Dict[str, str]:
-    headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-               "Cache-Control": "no-cache"}
+    headers = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
     if page:
         ws_url = rasa_url.replace("http://", "ws://").replace("https://", "wss://")
         headers["Content-Security-Policy"] = (
@@ -75,7 +79,12 @@ class WidgetHandler(BaseHTTPRequestHandler):
             body = body.replace(RASA_URL_PLACEHOLDER.encode(), self.rasa_url.encode())
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8" if content_type.startswith(("text/", "application/javascript")) else content_type)
+        self.send_header(
+            "Content-Type",
+            f"{content_type}; charset=utf-8"
+            if content_type.startswith(("text/", "application/javascript"))
+            else content_type,
+        )
         self.send_header("Content-Length", str(len(body)))
         for name, value in security_headers(self.rasa_url, page).items():
             self.send_header(name, value)

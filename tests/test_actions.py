@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,8 +10,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import ActionAnswer, ActionClarify, ActionOutOfScope
 
 
-def tracker(intent: str, text: str = "", slots: Optional[Dict[str, Any]] = None, entities: List = (),
-            ranking: List = (), channel: str = "rest") -> Tracker:
+def tracker(
+    intent: str,
+    text: str = "",
+    slots: Optional[Dict[str, Any]] = None,
+    entities: Sequence[Any] = (),
+    ranking: Sequence[Any] = (),
+    channel: str = "rest",
+) -> Tracker:
     message = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
@@ -42,7 +48,11 @@ def test_answer_sends_entry_and_sets_subject():
 
 
 def test_followup_answers_against_the_subject_slot():
-    tr = tracker("followup_how_done", "how is it done?", slots={"subject": "laser_surgery", "last_kb_id": "laser_surgery_overview"})
+    tr = tracker(
+        "followup_how_done",
+        "how is it done?",
+        slots={"subject": "laser_surgery", "last_kb_id": "laser_surgery_overview"},
+    )
     messages, _ = run(ActionAnswer(), tr)
     assert contract(messages)["kb_id"] == "laser_surgery_procedure"
 
@@ -61,8 +71,11 @@ def test_socketio_channel_gets_the_data_shape():
 
 
 def test_clarify_offers_buttons_from_the_ranking():
-    ranking = [{"name": "nlu_fallback", "confidence": 1}, {"name": "scar_tissue", "confidence": 0.25},
-               {"name": "fbss_causes", "confidence": 0.2}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 1},
+        {"name": "scar_tissue", "confidence": 0.25},
+        {"name": "fbss_causes", "confidence": 0.2},
+    ]
     messages, _ = run(ActionClarify(), tracker("nlu_fallback", "scar thing?", ranking=ranking))
     assert contract(messages) == {"kb_id": None, "type": "clarify", "options": ["scar_tissue", "fbss_causes"]}
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/scar_tissue", "/fbss_causes"]
@@ -83,8 +96,12 @@ def test_out_of_scope_is_kind_and_offers_the_clinic():
 def test_safety_reply_comes_first_then_the_buried_question():
     from actions.answers import ActionSafetyReply
 
-    safety = {"levels": ["urgent_emergency"], "firings": [{"rule": "cauda_equina_bladder", "level": "urgent_emergency"}],
-              "replaced_intent": "idd_therapy", "replaced_confidence": 0.8}
+    safety = {
+        "levels": ["urgent_emergency"],
+        "firings": [{"rule": "cauda_equina_bladder", "level": "urgent_emergency"}],
+        "replaced_intent": "idd_therapy",
+        "replaced_confidence": 0.8,
+    }
     tr = tracker("urgent_emergency", "how much is IDD, also I've wet myself")
     tr.latest_message["safety"] = safety
     messages, events = run(ActionSafetyReply(), tr)

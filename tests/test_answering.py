@@ -17,13 +17,19 @@ def test_knowledge_intent_resolves_to_its_entry(knowledge):
 
 
 def test_followup_uses_the_current_subject(knowledge):
-    assert resolve(knowledge, "followup_how_done", current_subject="laser_surgery").entry.id == "laser_surgery_procedure"
+    assert (
+        resolve(knowledge, "followup_how_done", current_subject="laser_surgery").entry.id == "laser_surgery_procedure"
+    )
     assert resolve(knowledge, "followup_downsides", current_subject="injections").entry.id == "injections_limitations"
-    assert resolve(knowledge, "followup_recovery", current_subject="revision_surgery").entry.id == "rehab_after_revision"
+    assert (
+        resolve(knowledge, "followup_recovery", current_subject="revision_surgery").entry.id == "rehab_after_revision"
+    )
 
 
 def test_subject_named_in_the_message_beats_the_conversation_subject(knowledge):
-    resolution = resolve(knowledge, "followup_how_done", entities=subject("laser_surgery"), current_subject="injections")
+    resolution = resolve(
+        knowledge, "followup_how_done", entities=subject("laser_surgery"), current_subject="injections"
+    )
     assert resolution.entry.id == "laser_surgery_procedure"
 
 

@@ -14,9 +14,7 @@ LONDON = ZoneInfo("Europe/London")
 
 def write_settings(tmp_path, extra: str = "") -> object:
     path = tmp_path / "clinic.yml"
-    path.write_text(
-        "name: Test Clinic\naddress: 1 Test Street\nphone_numbers:\n  - number: '020 3369 8747'\n" + extra
-    )
+    path.write_text("name: Test Clinic\naddress: 1 Test Street\nphone_numbers:\n  - number: '020 3369 8747'\n" + extra)
     return load_clinic_settings(path)
 
 

@@ -21,7 +21,9 @@ PASSWORD = "correct horse battery"
 
 
 def say(bot, sender: str, text: str):
-    response = requests.post(f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     response.raise_for_status()
     return response.json()
 
@@ -78,8 +80,19 @@ def signed_in(app, name: str = "nurse"):
     return client
 
 
-@pytest.mark.parametrize("path", ["/", "/conversations", "/audit", "/conversations/someone", "/conversations.csv",
-                                  "/callbacks.csv", "/unanswered", "/insights"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/conversations",
+        "/audit",
+        "/conversations/someone",
+        "/conversations.csv",
+        "/callbacks.csv",
+        "/unanswered",
+        "/insights",
+    ],
+)
 def test_every_page_refuses_an_anonymous_visitor(app, path):
     response = app.test_client().get(path)
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -89,15 +102,30 @@ def test_wrong_password_is_refused_and_repeated_attempts_are_throttled(app, fill
     client = app.test_client()
     token = csrf(client.get("/sign-in").data)
     for _ in range(MAX_FAILED_SIGN_INS):
-        assert client.post("/sign-in", data={"name": "nurse", "password": "wrong", "csrf_token": token},
-                           environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 401
+        assert (
+            client.post(
+                "/sign-in",
+                data={"name": "nurse", "password": "wrong", "csrf_token": token},
+                environ_base={"REMOTE_ADDR": "10.9.9.9"},
+            ).status_code
+            == 401
+        )
     # even the right password is refused for that name from that address until the window has passed
-    response = client.post("/sign-in", data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
-                           environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    response = client.post(
+        "/sign-in",
+        data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
     assert response.status_code == 401 and b"Too many failed attempts" in response.data
     # but a guesser elsewhere cannot lock the nurse out of her own computer
-    assert client.post("/sign-in", data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 302
+    assert (
+        client.post(
+            "/sign-in",
+            data={"name": "nurse", "password": PASSWORD, "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "10.1.1.1"},
+        ).status_code
+        == 302
+    )
 
 
 def test_forms_without_a_csrf_token_are_rejected(app):
@@ -118,11 +146,17 @@ def test_passwords_are_stored_only_as_argon2_hashes(filled):
 def test_call_back_queue_shows_the_request_and_records_who_changed_it(app, filled):
     client = signed_in(app)
     page = client.get("/").data
-    assert b"Ann Stopes" in page and b'href="tel:+447912345678"' in page and b"oldest open request (new or contacted) has waited" in page
+    assert (
+        b"Ann Stopes" in page
+        and b'href="tel:+447912345678"' in page
+        and b"oldest open request (new or contacted) has waited" in page
+    )
     request = filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0]
     response = client.post(f"/callbacks/{request.id}/status", data={"status": "contacted", "csrf_token": csrf(page)})
     assert response.status_code == 302
-    assert filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0].status == CallbackStatus.CONTACTED.value
+    assert (
+        filled["store"].callbacks(sender_id=filled["senders"]["callback"])[0].status == CallbackStatus.CONTACTED.value
+    )
     assert b"by nurse" in client.get("/").data
 
 
@@ -162,8 +196,14 @@ def test_audit_log_records_views_and_changes_and_only_admins_read_it(app, filled
 def test_user_add_command_reads_the_password_from_stdin(filled, tmp_path):
     env = {"SPINEBOT_DATABASE_URL": filled["store"].url, "PATH": "/usr/bin:/bin"}
     name = f"receptionist-{uuid.uuid4().hex[:6]}"
-    done = subprocess.run([str(paths.PROJECT_ROOT / ".venv" / "bin" / "spinebot"), "user", "add", name,
-                           "--role", "staff"], input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [str(paths.PROJECT_ROOT / ".venv" / "bin" / "spinebot"), "user", "add", name, "--role", "staff"],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert Accounts(filled["store"]).sign_in(name, PASSWORD, "127.0.0.1") is not None
 
@@ -216,8 +256,12 @@ def test_console_in_a_browser_sign_in_mark_contacted_open_flagged_transcript(fil
                     page.get_by_text("cauda_equina_bladder").first.wait_for()
                 page.screenshot(path=str(artifacts_dir / f"console-{name}.png"), full_page=True)
                 page.add_script_tag(path=str(axe))
-                results = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
-                serious[name] = [(v["id"], v["help"]) for v in results["violations"] if v["impact"] in ("serious", "critical")]
+                results = page.evaluate(
+                    "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})"
+                )
+                serious[name] = [
+                    (v["id"], v["help"]) for v in results["violations"] if v["impact"] in ("serious", "critical")
+                ]
             browser.close()
     finally:
         server.shutdown()
@@ -227,7 +271,7 @@ def test_console_in_a_browser_sign_in_mark_contacted_open_flagged_transcript(fil
 
 def test_csv_exports_match_the_filter_are_audited_and_cannot_carry_formulas(app, filled):
     formula = f"formula-{uuid.uuid4().hex[:6]}"
-    say(filled["bot"], formula, "=HYPERLINK(\"http://example.com\",\"click\") what is IDD")
+    say(filled["bot"], formula, '=HYPERLINK("http://example.com","click") what is IDD')
     client = signed_in(app, "manager")
     urgent = client.get("/conversations.csv?flag=urgent").data.decode()
     assert filled["senders"]["urgent"] in urgent and filled["senders"]["question"] not in urgent
@@ -249,7 +293,9 @@ def test_erasure_deletes_one_conversation_and_nothing_else(app, filled):
 
     def rows(table: str, who: str) -> int:
         with store.engine.connect() as connection:
-            return connection.execute(sa.text(f"select count(*) from {table} where sender_id = :s"), {"s": who}).scalar_one()
+            return connection.execute(
+                sa.text(f"select count(*) from {table} where sender_id = :s"), {"s": who}
+            ).scalar_one()
 
     assert rows("events", sender) > 0 and rows("spinebot_answer_feedback", sender) == 1
     before_others = rows("events", filled["senders"]["question"])
@@ -259,7 +305,9 @@ def test_erasure_deletes_one_conversation_and_nothing_else(app, filled):
     admin = signed_in(app, "manager")
     token = csrf(admin.get(f"/conversations/{sender}").data)
     assert admin.post(f"/conversations/{sender}/erase", data={"csrf_token": token}).status_code == 400  # not confirmed
-    assert admin.post(f"/conversations/{sender}/erase", data={"csrf_token": token, "confirm": "erase"}).status_code == 200
+    assert (
+        admin.post(f"/conversations/{sender}/erase", data={"csrf_token": token, "confirm": "erase"}).status_code == 200
+    )
     assert rows("events", sender) == 0 and rows("spinebot_answer_feedback", sender) == 0
     assert rows("events", filled["senders"]["question"]) == before_others
     log = admin.get("/audit").data.decode()
@@ -280,16 +328,29 @@ def test_purge_deletes_only_what_is_older_than_the_retention_period(filled):
     old_request = store.add_callback(old_sender, CallbackDetails("Old Request", "+447912345679", "any time"))
     long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
     with store.engine.begin() as connection:
-        connection.execute(sa.text("update events set timestamp = :t where sender_id = :s"),
-                           {"t": long_ago.timestamp(), "s": old_sender})
-        connection.execute(sa.text("update spinebot_callback_requests set created_at = :t where id = :i"),
-                           {"t": long_ago, "i": old_request})
+        connection.execute(
+            sa.text("update events set timestamp = :t where sender_id = :s"),
+            {"t": long_ago.timestamp(), "s": old_sender},
+        )
+        connection.execute(
+            sa.text("update spinebot_callback_requests set created_at = :t where id = :i"),
+            {"t": long_ago, "i": old_request},
+        )
     deleted = purge_older_than(store, 365, "test")
     assert deleted.counts["callback_requests"] == 1 and deleted.counts["events"] > 0
     with store.engine.connect() as connection:
-        assert connection.execute(sa.text("select count(*) from events where sender_id = :s"), {"s": old_sender}).scalar_one() == 0
-        assert connection.execute(sa.text("select count(*) from events where sender_id = :s"),
-                                  {"s": filled["senders"]["urgent"]}).scalar_one() > 0
+        assert (
+            connection.execute(
+                sa.text("select count(*) from events where sender_id = :s"), {"s": old_sender}
+            ).scalar_one()
+            == 0
+        )
+        assert (
+            connection.execute(
+                sa.text("select count(*) from events where sender_id = :s"), {"s": filled["senders"]["urgent"]}
+            ).scalar_one()
+            > 0
+        )
     assert [r.name for r in store.callbacks() if r.name == "Ann Stopes"]
     with pytest.raises(ValueError):
         purge_older_than(store, 0, "test")
@@ -320,11 +381,23 @@ def test_notification_emails_reach_the_clinic_with_a_link_and_no_personal_detail
 
     controller = Controller(Collect(), hostname="127.0.0.1", port=free_port())
     controller.start()
-    env = {"SPINEBOT_SMTP_HOST": "127.0.0.1", "SPINEBOT_SMTP_PORT": str(controller.port),
-           "SPINEBOT_NOTIFY_TO": "reception@clinic.example", "SPINEBOT_CONSOLE_URL": "https://console.clinic.example"}
+    env = {
+        "SPINEBOT_SMTP_HOST": "127.0.0.1",
+        "SPINEBOT_SMTP_PORT": str(controller.port),
+        "SPINEBOT_NOTIFY_TO": "reception@clinic.example",
+        "SPINEBOT_CONSOLE_URL": "https://console.clinic.example",
+    }
     try:
         with running_bot(tmp_path_factory.mktemp("mail"), env) as bot:
-            for text in ("/request_callback", "Maria Lopez", "07912 345678", "mornings", "my sciatica", "/affirm", "/affirm"):
+            for text in (
+                "/request_callback",
+                "Maria Lopez",
+                "07912 345678",
+                "mornings",
+                "my sciatica",
+                "/affirm",
+                "/affirm",
+            ):
                 say(bot, "mail-callback", text)
             say(bot, "mail-urgent", "I've wet myself and can't feel it, my back is agony")
             deadline = time.monotonic() + 20
@@ -344,8 +417,13 @@ def test_notification_emails_reach_the_clinic_with_a_link_and_no_personal_detail
 def test_unanswered_questions_are_grouped_and_export_as_nlu_examples(app, filled):
     import yaml
 
-    for index, text in enumerate(("how long is the waiting list?", "what's the waiting list like at the moment",
-                                  "how do i make a victoria sponge")):
+    for index, text in enumerate(
+        (
+            "how long is the waiting list?",
+            "what's the waiting list like at the moment",
+            "how do i make a victoria sponge",
+        )
+    ):
         say(filled["bot"], f"unanswered-{index}-{uuid.uuid4().hex[:4]}", text)
     from spinebot.console import insights
     from spinebot.console.conversations import ConversationReader
@@ -357,11 +435,17 @@ def test_unanswered_questions_are_grouped_and_export_as_nlu_examples(app, filled
     index = next(i for i, group in enumerate(groups) if any("waiting list" in m for m in group.messages))
     waiting = groups[index].messages
     assert sum("waiting list" in m for m in waiting) >= 2 and not any("sponge" in m for m in waiting)
-    export = client.post("/unanswered/export", data={"group": str(index), "intent": "not_covered", "csrf_token": csrf(page.encode())})
+    export = client.post(
+        "/unanswered/export", data={"group": str(index), "intent": "not_covered", "csrf_token": csrf(page.encode())}
+    )
     data = yaml.safe_load(export.data)
     assert data["nlu"][0]["intent"] == "not_covered" and "waiting list" in data["nlu"][0]["examples"]
-    assert client.post("/unanswered/export", data={"group": "0", "intent": "nonsense",
-                                                   "csrf_token": csrf(page.encode())}).status_code == 400
+    assert (
+        client.post(
+            "/unanswered/export", data={"group": "0", "intent": "nonsense", "csrf_token": csrf(page.encode())}
+        ).status_code
+        == 400
+    )
 
 
 def test_insights_show_the_figures_staff_watch(app, filled):

@@ -22,7 +22,9 @@ def callback_names() -> List[str]:
 
 def test_the_names_list_is_big_and_has_look_alikes():
     names = callback_names()
-    look_alikes = [n for n in names if any(w in n.lower() for w in ("stop", "quit", "end", "cancel", "abort", "never", "mind"))]
+    look_alikes = [
+        n for n in names if any(w in n.lower() for w in ("stop", "quit", "end", "cancel", "abort", "never", "mind"))
+    ]
     assert len(names) >= 100 and len(look_alikes) >= 25
 
 
@@ -31,8 +33,20 @@ def test_a_name_is_never_a_stop_request(name):
     assert not default_stop_requests().is_stop_request(name)
 
 
-@pytest.mark.parametrize("text", ["stop", "Cancel", "never mind", "no, stop please", "forget it thanks",
-                                  "I don't want a call back anymore", "oh never mind then", "quit", "abort"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop",
+        "Cancel",
+        "never mind",
+        "no, stop please",
+        "forget it thanks",
+        "I don't want a call back anymore",
+        "oh never mind then",
+        "quit",
+        "abort",
+    ],
+)
 def test_clear_stop_requests_are_recognised(text):
     assert default_stop_requests().is_stop_request(text)
 
@@ -52,8 +66,12 @@ def test_silent_facet_of_a_known_subject_is_declined_by_name(knowledge, clinic):
     assert clinic.phone_text in messages[0]["text"] and "999" in messages[0]["text"]
     titles = [button["title"] for button in messages[1]["buttons"]]
     assert knowledge["laser_surgery_overview"].title in titles and "Request a call back" in titles
-    assert messages[-1]["json_message"] == {"kb_id": None, "type": "not_covered", "subject": "laser_surgery",
-                                            "facet": "painful"}
+    assert messages[-1]["json_message"] == {
+        "kb_id": None,
+        "type": "not_covered",
+        "subject": "laser_surgery",
+        "facet": "painful",
+    }
 
 
 def test_laser_and_revision_risks_are_not_answered_with_disc_recurrence(knowledge):
@@ -75,8 +93,13 @@ def test_not_covered_without_subject_is_general(knowledge, clinic):
 
 
 def test_topic_switch_by_naming_another_subject(knowledge):
-    resolution = answering.resolve(knowledge, "followup_more", entities=[{"entity": "subject", "value": "idd"}],
-                                   current_subject="laser_surgery", last_kb_id="laser_surgery_overview")
+    resolution = answering.resolve(
+        knowledge,
+        "followup_more",
+        entities=[{"entity": "subject", "value": "idd"}],
+        current_subject="laser_surgery",
+        last_kb_id="laser_surgery_overview",
+    )
     assert resolution.entry.id == "idd_therapy"
 
 
@@ -84,14 +107,19 @@ def test_personal_question_gets_general_entry_with_reminder(knowledge, clinic):
     ranking = [{"name": "personal_advice", "confidence": 0.55}, {"name": "when_surgery_failed", "confidence": 0.3}]
     resolution = answering.resolve(knowledge, "personal_advice", intent_ranking=ranking)
     assert resolution.personal and resolution.entry.id == "when_surgery_failed"
-    messages = answering.knowledge_messages(resolution.entry, knowledge, clinic, default_replies(), "rest", personal=True)
+    messages = answering.knowledge_messages(
+        resolution.entry, knowledge, clinic, default_replies(), "rest", personal=True
+    )
     assert "only your own doctor" in messages[0]["text"] and "3 months" in messages[1]["text"]
     assert messages[-1]["json_message"]["personal"] is True
 
 
 def test_personal_question_with_nothing_general_gets_the_personal_reply(knowledge):
-    ranking = [{"name": "personal_advice", "confidence": 0.8}, {"name": "costs", "confidence": 0.1},
-               {"name": "idd_therapy", "confidence": 0.05}]
+    ranking = [
+        {"name": "personal_advice", "confidence": 0.8},
+        {"name": "costs", "confidence": 0.1},
+        {"name": "idd_therapy", "confidence": 0.05},
+    ]
     assert answering.resolve(knowledge, "personal_advice", intent_ranking=ranking).entry.id == "personal_advice"
 
 
@@ -103,8 +131,11 @@ def test_not_what_i_asked_offers_the_other_guesses(knowledge, clinic):
 
 
 def test_previous_user_message_is_the_one_before_the_latest():
-    events = [{"event": "user", "parse_data": {"text": "q1"}}, {"event": "bot"},
-              {"event": "user", "parse_data": {"text": "that's not what I asked"}}]
+    events = [
+        {"event": "user", "parse_data": {"text": "q1"}},
+        {"event": "bot"},
+        {"event": "user", "parse_data": {"text": "that's not what I asked"}},
+    ]
     assert answering.previous_user_message(events) == {"text": "q1"}
     assert answering.previous_user_message(events[:1]) == {}
 
@@ -112,7 +143,8 @@ def test_previous_user_message_is_the_one_before_the_latest():
 def test_replies_file_errors_name_the_field(tmp_path: Path):
     (tmp_path / "conversation").mkdir()
     (tmp_path / "conversation" / "replies.yml").write_text(
-        "facets: {painful: {asks: 'whether {subject} hurts'}}\nnot_covered: {facet: x, general: y, who_can_help: z}\n")
+        "facets: {painful: {asks: 'whether {subject} hurts'}}\nnot_covered: {facet: x, general: y, who_can_help: z}\n"
+    )
     with pytest.raises(RepliesError, match="not_covered.offer"):
         load_replies(tmp_path)
 
@@ -127,14 +159,21 @@ def test_unsure_follow_up_is_read_in_the_conversation_subject(knowledge):
 
 def test_context_never_replaces_a_not_covered_reading_with_the_nearest_entry(knowledge):
     ranking = [{"name": "not_covered", "confidence": 0.6}, {"name": "injections_overview", "confidence": 0.2}]
-    assert answering.contextual_resolution(knowledge, ranking, "injections",
-                                           min_entry_confidence=answering.MIN_ENTRY_OVER_NOT_COVERED) is None
+    assert (
+        answering.contextual_resolution(
+            knowledge, ranking, "injections", min_entry_confidence=answering.MIN_ENTRY_OVER_NOT_COVERED
+        )
+        is None
+    )
     assert answering.contextual_resolution(knowledge, ranking, None) is None
 
 
 def test_short_follow_up_is_reweighed_towards_the_conversation_subject(knowledge):
-    ranking = [{"name": "injections_overview", "confidence": 0.4}, {"name": "fbss_causes", "confidence": 0.35},
-               {"name": "injections_limitations", "confidence": 0.25}]
+    ranking = [
+        {"name": "injections_overview", "confidence": 0.4},
+        {"name": "fbss_causes", "confidence": 0.35},
+        {"name": "injections_limitations", "confidence": 0.25},
+    ]
     reranked = answering.rerank_in_context(knowledge, ranking, "injections", "injections_overview", "do they fix it")
     assert [item["name"] for item in reranked][:2] == ["injections_overview", "injections_limitations"]
     assert abs(sum(item["confidence"] for item in reranked) - 1.0) < 1e-9
@@ -148,17 +187,34 @@ def test_reweighing_leaves_sure_long_or_subject_naming_messages_alone(knowledge)
     assert answering.rerank_in_context(knowledge, unsure, "injections", None, long_text)[0]["name"] == "fbss_causes"
     named = [{"entity": "subject", "value": "fbss"}]
     assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why", named)[0]["name"] == "fbss_causes"
-    assert answering.rerank_in_context(knowledge, unsure, "injections", None, "why")[0]["name"] == "injections_limitations"
+    assert (
+        answering.rerank_in_context(knowledge, unsure, "injections", None, "why")[0]["name"] == "injections_limitations"
+    )
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    ("What is the success rate of IDD therapy?", "idd_therapy", ("not_covered", "idd", "success")),
-    ("what are the side effects of steroid injections", "injections_limitations", ("not_covered", "injections", "side_effects")),
-    ("how successful is back surgery", "surgery_success_rates", ("entry", "surgery_success_rates", None)),
-    ("i read the disc op works 90 per cent of the time", "recurrence_after_surgery", ("entry", "surgery_success_rates", None)),
-    ("is laser surgery done under general anaesthetic", "laser_surgery_procedure", ("not_covered", "laser_surgery", "anaesthesia")),
-    ("how is laser surgery done", "laser_surgery_procedure", ("entry", "laser_surgery_procedure", None)),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("What is the success rate of IDD therapy?", "idd_therapy", ("not_covered", "idd", "success")),
+        (
+            "what are the side effects of steroid injections",
+            "injections_limitations",
+            ("not_covered", "injections", "side_effects"),
+        ),
+        ("how successful is back surgery", "surgery_success_rates", ("entry", "surgery_success_rates", None)),
+        (
+            "i read the disc op works 90 per cent of the time",
+            "recurrence_after_surgery",
+            ("entry", "surgery_success_rates", None),
+        ),
+        (
+            "is laser surgery done under general anaesthetic",
+            "laser_surgery_procedure",
+            ("not_covered", "laser_surgery", "anaesthesia"),
+        ),
+        ("how is laser surgery done", "laser_surgery_procedure", ("entry", "laser_surgery_procedure", None)),
+    ],
+)
 def test_a_facet_named_in_the_question_holds_the_answer_to_it(knowledge, text, intent, expected):
     facet = default_replies().cued_facet(text)
     resolution = answering.apply_facet_cue(knowledge, answering.resolve(knowledge, intent), facet)
@@ -184,5 +240,7 @@ def test_a_personal_question_about_a_silent_facet_is_declined_honestly(knowledge
 def test_context_never_turns_a_not_covered_reading_into_an_answer(knowledge):
     """The issue's first example: "how long is the waiting list?" mid-conversation."""
     ranking = [{"name": "not_covered", "confidence": 0.45}, {"name": "fbss_symptoms", "confidence": 0.3}]
-    reranked = answering.rerank_in_context(knowledge, ranking, "fbss", "when_surgery_failed", "how long is the waiting list?")
+    reranked = answering.rerank_in_context(
+        knowledge, ranking, "fbss", "when_surgery_failed", "how long is the waiting list?"
+    )
     assert reranked[0]["name"] == "not_covered"

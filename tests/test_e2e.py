@@ -23,7 +23,9 @@ def bot(tmp_path_factory):
 
 
 def say(bot, sender: str, text: str) -> List[Dict[str, Any]]:
-    response = requests.post(f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    response = requests.post(
+        f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
     response.raise_for_status()
     return response.json()
 
@@ -55,11 +57,16 @@ def test_follow_ups_resolve_against_the_subject(bot):
 
 
 def test_out_of_scope_and_clicked_button(bot):
-    assert contract(say(bot, "oos", "what are the treatments for kidney stones?")) == {"kb_id": None, "type": "out_of_scope"}
+    assert contract(say(bot, "oos", "what are the treatments for kidney stones?")) == {
+        "kb_id": None,
+        "type": "out_of_scope",
+    }
     assert contract(say(bot, "oos", "/costs"))["kb_id"] == "costs"
 
 
-@pytest.mark.parametrize("text", ["", " ", "😀😀😀", "<script>alert(1)</script>", "¿Dónde está la clínica?", "x" * 20000])
+@pytest.mark.parametrize(
+    "text", ["", " ", "😀😀😀", "<script>alert(1)</script>", "¿Dónde está la clínica?", "x" * 20000]
+)
 def test_odd_input_gets_a_polite_reply(bot, text):
     replies = say(bot, f"odd-{uuid.uuid4()}", text)
     assert replies and all("text" in reply or "custom" in reply for reply in replies)
@@ -119,7 +126,8 @@ def test_urgent_message_gets_urgent_reply_first_and_is_flagged(bot):
     with sqlite3.connect(bot["db"]) as db:
         flags = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' AND data LIKE '%safety_flagged%'",
-            (sender,)).fetchall()
+            (sender,),
+        ).fetchall()
     assert flags, "the conversation is not marked for staff"
 
 
@@ -143,7 +151,9 @@ def test_call_back_form_invalid_phone_correction_and_storage(bot):
     assert "request is saved" in texts(say(bot, sender, "/affirm"))
     bot["restart_actions"]()
     saved = Store(bot["database_url"]).callbacks(sender_id=sender)
-    assert [(r.name, r.phone, r.best_time, r.status) for r in saved] == [("Jane Smith", "+442079460123", "afternoon", "new")]
+    assert [(r.name, r.phone, r.best_time, r.status) for r in saved] == [
+        ("Jane Smith", "+442079460123", "afternoon", "new")
+    ]
     # after a restart of the action server the bot still answers and stores
     assert contract(say(bot, sender, "what is IDD therapy?"))["kb_id"] == "idd_therapy"
     say(bot, sender, "that was helpful")

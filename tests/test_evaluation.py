@@ -38,7 +38,9 @@ def test_no_evaluation_question_is_trained_on():
     trained = set()
     for path in (paths.PROJECT_ROOT / "data").rglob("*.yml"):
         for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
-            trained |= {normalised(line[2:]) for line in (block.get("examples") or "").splitlines() if line.startswith("- ")}
+            trained |= {
+                normalised(line[2:]) for line in (block.get("examples") or "").splitlines() if line.startswith("- ")
+            }
     asked = {normalised(turn.text) for s in all_sets() for d in s.dialogues for turn in d.turns}
     assert sorted(asked & trained) == []
 
@@ -48,23 +50,29 @@ def test_reply_is_read_from_the_contract():
     assert ev.read_reply(answer) == ev.Reply(ev.ANSWER, kb_id="idd_therapy")
     assert ev.read_reply([{"custom": {"kb_id": None, "type": "clarify", "options": ["a", "b"]}}]).options == ("a", "b")
     assert ev.read_reply([{"custom": {"kb_id": None, "type": "not_covered"}}]).kind == ev.DECLINED_NOT_COVERED
-    urgent_then_answer = [{"custom": {"kb_id": "urgent_emergency", "type": "urgent"}}, {"custom": {"kb_id": "idd_therapy"}}]
+    urgent_then_answer = [
+        {"custom": {"kb_id": "urgent_emergency", "type": "urgent"}},
+        {"custom": {"kb_id": "idd_therapy"}},
+    ]
     assert ev.read_reply(urgent_then_answer).kind == ev.SAFETY
     assert ev.read_reply([{"text": "hello"}]).kind == ev.OTHER
 
 
-@pytest.mark.parametrize("expect, reply, outcome", [
-    ("idd_therapy", ev.Reply(ev.ANSWER, kb_id="idd_therapy"), ev.RIGHT),
-    ("idd_therapy", ev.Reply(ev.ANSWER, kb_id="physiotherapy"), ev.WRONG),
-    ("idd_therapy", ev.Reply(ev.CLARIFY, options=("idd_therapy",)), ev.CLARIFIED),
-    ("idd_therapy", ev.Reply(ev.DECLINED_NOT_COVERED), ev.DECLINED),
-    ("no_answer", ev.Reply(ev.DECLINED_NOT_COVERED), ev.HONEST),
-    ("no_answer", ev.Reply(ev.DECLINED_OUT_OF_SCOPE), ev.HONEST),
-    ("no_answer", ev.Reply(ev.ANSWER, kb_id="laser_surgery_overview"), ev.WRONG),
-    ("out_of_scope", ev.Reply(ev.DECLINED_OUT_OF_SCOPE), ev.RIGHT),
-    ("out_of_scope", ev.Reply(ev.ANSWER, kb_id="costs"), ev.WRONG),
-    ("clarify", ev.Reply(ev.CLARIFY), ev.RIGHT),
-])
+@pytest.mark.parametrize(
+    "expect, reply, outcome",
+    [
+        ("idd_therapy", ev.Reply(ev.ANSWER, kb_id="idd_therapy"), ev.RIGHT),
+        ("idd_therapy", ev.Reply(ev.ANSWER, kb_id="physiotherapy"), ev.WRONG),
+        ("idd_therapy", ev.Reply(ev.CLARIFY, options=("idd_therapy",)), ev.CLARIFIED),
+        ("idd_therapy", ev.Reply(ev.DECLINED_NOT_COVERED), ev.DECLINED),
+        ("no_answer", ev.Reply(ev.DECLINED_NOT_COVERED), ev.HONEST),
+        ("no_answer", ev.Reply(ev.DECLINED_OUT_OF_SCOPE), ev.HONEST),
+        ("no_answer", ev.Reply(ev.ANSWER, kb_id="laser_surgery_overview"), ev.WRONG),
+        ("out_of_scope", ev.Reply(ev.DECLINED_OUT_OF_SCOPE), ev.RIGHT),
+        ("out_of_scope", ev.Reply(ev.ANSWER, kb_id="costs"), ev.WRONG),
+        ("clarify", ev.Reply(ev.CLARIFY), ev.RIGHT),
+    ],
+)
 def test_scoring(expect, reply, outcome):
     assert ev.score_turn(ev.Turn("q", expect), reply)[0] == outcome
 
@@ -76,6 +84,8 @@ def test_also_ok_counts_as_right_and_clarify_button_is_noted():
 
 
 def test_search_box_baseline_finds_by_shared_words_and_declines_without():
-    baseline = ev.TfidfBaseline({"laser": "laser spine surgery small cut", "idd": "IDD therapy machine stretches spine"})
+    baseline = ev.TfidfBaseline(
+        {"laser": "laser spine surgery small cut", "idd": "IDD therapy machine stretches spine"}
+    )
     assert baseline.reply("what is laser surgery").kb_id == "laser"
     assert baseline.reply("zzz qqq").kind == ev.DECLINED_OUT_OF_SCOPE

@@ -26,13 +26,22 @@ REPLIES = default_replies()
 @pytest.fixture
 def clinic_with_hours(tmp_path):
     path = tmp_path / "clinic.yml"
-    path.write_text("name: Test Clinic\naddress: 1 Test St\nphone_numbers: ['020 3369 8747']\n"
-                    "opening_hours:\n  monday: '09:00-17:00'\n  tuesday: '09:00-17:00'\n")
+    path.write_text(
+        "name: Test Clinic\naddress: 1 Test St\nphone_numbers: ['020 3369 8747']\n"
+        "opening_hours:\n  monday: '09:00-17:00'\n  tuesday: '09:00-17:00'\n"
+    )
     return load_clinic_settings(path)
 
 
-@pytest.mark.parametrize("text, e164", [("07912 345678", "+447912345678"), ("+44 7912 345678", "+447912345678"),
-                                        ("0044 20 7946 0123", "+442079460123"), (" 07912-345-678 ", "+447912345678")])
+@pytest.mark.parametrize(
+    "text, e164",
+    [
+        ("07912 345678", "+447912345678"),
+        ("+44 7912 345678", "+447912345678"),
+        ("0044 20 7946 0123", "+442079460123"),
+        (" 07912-345-678 ", "+447912345678"),
+    ],
+)
 def test_uk_numbers_are_normalised(text, e164):
     assert handoff.check_uk_phone(text, REPLIES).value == e164
 
@@ -69,8 +78,11 @@ def test_handoff_out_of_hours_offers_a_call_back(clinic_with_hours):
 
 def test_what_happens_next_says_roughly_when(clinic_with_hours):
     assert "once the clinic opens (on Monday 30 November at 09:00)" in handoff.what_happens_next(
-        clinic_with_hours, SATURDAY_NIGHT, "morning", REPLIES)
-    assert "while the clinic is open" in handoff.what_happens_next(clinic_with_hours, MONDAY_MORNING, "morning", REPLIES)
+        clinic_with_hours, SATURDAY_NIGHT, "morning", REPLIES
+    )
+    assert "while the clinic is open" in handoff.what_happens_next(
+        clinic_with_hours, MONDAY_MORNING, "morning", REPLIES
+    )
 
 
 def tracker(intent: str, slots=None, entities=()) -> Tracker:
@@ -84,8 +96,14 @@ def run(action, tr):
     return dispatcher.messages, events
 
 
-FILLED = {"callback_name": "Jane Smith", "callback_phone": "+447912345678", "callback_time": "afternoon",
-          "callback_topic": "-", "callback_consent": True, "callback_confirmed": True}
+FILLED = {
+    "callback_name": "Jane Smith",
+    "callback_phone": "+447912345678",
+    "callback_time": "afternoon",
+    "callback_topic": "-",
+    "callback_consent": True,
+    "callback_confirmed": True,
+}
 
 
 def test_handoff_action_uses_the_injected_clock():
@@ -95,8 +113,9 @@ def test_handoff_action_uses_the_injected_clock():
 
 def test_submit_stores_the_request(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    messages, events = run(ActionSubmitCallback(clock=lambda: MONDAY_MORNING, store_factory=lambda: store),
-                           tracker("affirm", FILLED))
+    messages, events = run(
+        ActionSubmitCallback(clock=lambda: MONDAY_MORNING, store_factory=lambda: store), tracker("affirm", FILLED)
+    )
     saved = store.callbacks(sender_id="patient-7")
     assert len(saved) == 1 and saved[0].topic is None and saved[0].best_time == "afternoon"
     assert "request is saved" in messages[0]["text"]
@@ -105,13 +124,17 @@ def test_submit_stores_the_request(tmp_path):
 
 def test_submit_without_consent_stores_nothing(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    messages, _ = run(ActionSubmitCallback(store_factory=lambda: store), tracker("deny", dict(FILLED, callback_consent=False)))
+    messages, _ = run(
+        ActionSubmitCallback(store_factory=lambda: store), tracker("deny", dict(FILLED, callback_consent=False))
+    )
     assert store.callbacks() == [] and "haven't stored" in messages[0]["text"]
 
 
 def test_database_failure_apologises_and_gives_the_numbers(tmp_path):
     broken = tmp_path / "no-such-folder" / "db.sqlite"  # SQLite cannot create it: a real failure
-    messages, _ = run(ActionSubmitCallback(store_factory=lambda: Store(f"sqlite:///{broken}")), tracker("affirm", FILLED))
+    messages, _ = run(
+        ActionSubmitCallback(store_factory=lambda: Store(f"sqlite:///{broken}")), tracker("affirm", FILLED)
+    )
     assert "sorry" in messages[0]["text"].lower() and "020 3369 8747" in messages[0]["text"]
 
 

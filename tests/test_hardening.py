@@ -27,8 +27,11 @@ from spinebot.local_servers import running_bot
 pytestmark = pytest.mark.e2e
 
 ALLOWED_ORIGIN = "http://localhost:8080"
-PRODUCTION_LIMITS = {"SPINEBOT_RATE_PER_SENDER": "8/30", "SPINEBOT_RATE_PER_ADDRESS": "off",
-                     "SPINEBOT_CORS_ORIGINS": ALLOWED_ORIGIN}
+PRODUCTION_LIMITS = {
+    "SPINEBOT_RATE_PER_SENDER": "8/30",
+    "SPINEBOT_RATE_PER_ADDRESS": "off",
+    "SPINEBOT_CORS_ORIGINS": ALLOWED_ORIGIN,
+}
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +82,20 @@ BAD_BODIES = [
     ("emoji only", json.dumps({"sender": "bad-emoji", "message": "😀🙏🏽💊🩻"}).encode()),
     ("right-to-left", json.dumps({"sender": "bad-rtl", "message": "ما هو علاج الظهر؟ \u202eevil"}).encode()),
     ("Chinese", json.dumps({"sender": "bad-zh", "message": "背部手术失败怎么办"}).encode()),
-    ("HTML and script", json.dumps({"sender": "bad-html", "message": "<img src=x onerror=alert(1)><script>alert(1)</script>"}).encode()),
+    (
+        "HTML and script",
+        json.dumps({"sender": "bad-html", "message": "<img src=x onerror=alert(1)><script>alert(1)</script>"}).encode(),
+    ),
     ("SQL-looking", json.dumps({"sender": "bad-sql", "message": "'; DROP TABLE events; --"}).encode()),
     ("typed /restart", json.dumps({"sender": "bad-restart", "message": "/restart"}).encode()),
-    ("typed /intent with entities", json.dumps({"sender": "bad-intent", "message": '/affirm{"callback_consent": true}'}).encode()),
-    ("deeply nested JSON", ('{"sender": "bad-nest", "message": "hi", "metadata": ' + "[" * 5000 + "]" * 5000 + "}").encode()),
+    (
+        "typed /intent with entities",
+        json.dumps({"sender": "bad-intent", "message": '/affirm{"callback_consent": true}'}).encode(),
+    ),
+    (
+        "deeply nested JSON",
+        ('{"sender": "bad-nest", "message": "hi", "metadata": ' + "[" * 5000 + "]" * 5000 + "}").encode(),
+    ),
     ("huge sender id", json.dumps({"sender": "s" * 100_000, "message": "hello"}).encode()),
     ("sender not text", json.dumps({"sender": {"$ne": 1}, "message": "hello"}).encode()),
     ("message not text", json.dumps({"sender": "bad-type", "message": ["what", "is", "IDD"]}).encode()),
@@ -162,7 +174,7 @@ def test_one_sender_flooding_is_asked_to_slow_down_but_an_urgent_message_gets_th
 def test_a_typed_payload_cannot_set_what_the_bot_did_not_ask_for(bot):
     sender = f"payload-{uuid.uuid4()}"
     say(bot, sender, '/request_callback{"callback_phone": "+447700900999", "callback_name": "Mallory"}')
-    say(bot, sender, '/urgent_emergency')
+    say(bot, sender, "/urgent_emergency")
     events = stored_events(bot, sender)
     assert not any(e.get("event") == "slot" and e.get("value") in ("+447700900999", "Mallory") for e in events)
     assert not any(e.get("event") == "slot" and e.get("name") == "safety_flagged" and e.get("value") for e in events)
@@ -260,10 +272,13 @@ def all_stored_text(form_bot, sender: str) -> str:
     return " ".join(row[0] for row in rows)
 
 
-@pytest.mark.parametrize("ending", [
-    ["stop", "/affirm"],             # stopped, and the stop confirmed
-    ["/deny", "/deny"],              # no topic, then no consent: declined
-])
+@pytest.mark.parametrize(
+    "ending",
+    [
+        ["stop", "/affirm"],  # stopped, and the stop confirmed
+        ["/deny", "/deny"],  # no topic, then no consent: declined
+    ],
+)
 def test_a_stopped_or_declined_call_back_leaves_nothing_typed_into_it(form_bot, ending):
     sender = f"form-{uuid.uuid4()}"
     for text in ("/request_callback", "Ottoline Quarrington", "07912 345678", "tuesday evenings", *ending):
@@ -278,15 +293,31 @@ def test_a_stopped_or_declined_call_back_leaves_nothing_typed_into_it(form_bot, 
 
 def test_a_sent_call_back_request_keeps_its_conversation(form_bot):
     sender = f"form-sent-{uuid.uuid4()}"
-    for text in ("/request_callback", "Ottoline Quarrington", "07912 345678", "mornings", "/deny", "/affirm", "/affirm"):
+    for text in (
+        "/request_callback",
+        "Ottoline Quarrington",
+        "07912 345678",
+        "mornings",
+        "/deny",
+        "/affirm",
+        "/affirm",
+    ):
         say(form_bot, sender, text)
     assert "Ottoline Quarrington" in all_stored_text(form_bot, sender)
 
 
 def test_the_servers_logs_carry_no_names_numbers_or_message_text(form_bot):
     sender = f"form-log-{uuid.uuid4()}"
-    for text in ("/request_callback", "Ottoline Quarrington", "07912 345678", "tuesday evenings", "stop", "/affirm",
-                 URGENT, "what is IDD therapy for my slipped disc?"):
+    for text in (
+        "/request_callback",
+        "Ottoline Quarrington",
+        "07912 345678",
+        "tuesday evenings",
+        "stop",
+        "/affirm",
+        URGENT,
+        "what is IDD therapy for my slipped disc?",
+    ):
         say(form_bot, sender, text)
     logs = Path(form_bot["rasa_log"]).read_text() + Path(form_bot["rasa_log"]).with_name("actions.log").read_text()
     for private in ("Ottoline", "07912", "+447912", "tuesday evenings", "wet myself", "slipped disc"):

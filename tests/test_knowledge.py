@@ -7,14 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import report
 import textstat
 import yaml
 
 from spinebot import paths
 from spinebot.answering import render_answer
 from spinebot.knowledge import KnowledgeError, load_knowledge_base, plain_text
+from tests.conftest import report
 
 CONTRACT_IDS = """
 fbss_overview fbss_causes fbss_symptoms surgery_success_rates scar_tissue when_surgery_failed
@@ -39,7 +38,7 @@ def nlu_examples() -> dict:
     for path in sorted((paths.PROJECT_ROOT / "data").rglob("*.yml")):
         for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
             if "intent" in block:
-                lines = [l[2:] for l in block["examples"].splitlines() if l.startswith("- ")]
+                lines = [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
                 examples.setdefault(block["intent"], []).extend(lines)
     return examples
 
@@ -70,10 +69,12 @@ def test_answers_are_not_copied_from_the_sources(knowledge, shared_dir):
     """Facts carry over, sentences do not: no run of 8 words may appear in a source document."""
     source_text = " ".join(p.read_text().lower() for p in (shared_dir / "sources").glob("*.txt"))
     source_words = re.findall(r"[a-z']+", source_text)
-    source_runs = {" ".join(source_words[i:i + 8]) for i in range(len(source_words) - 7)}
+    source_runs = {" ".join(source_words[i : i + 8]) for i in range(len(source_words) - 7)}
     for entry in knowledge:
         words = re.findall(r"[a-z']+", plain_text(entry.answer).lower())
-        copied = [" ".join(words[i:i + 8]) for i in range(len(words) - 7) if " ".join(words[i:i + 8]) in source_runs]
+        copied = [
+            " ".join(words[i : i + 8]) for i in range(len(words) - 7) if " ".join(words[i : i + 8]) in source_runs
+        ]
         assert not copied, f"{entry.id} copies the source: {copied[0]!r}"
 
 
@@ -163,7 +164,10 @@ def test_loader_accepts_a_minimal_entry(tmp_path):
         (("    title: One\n", ""), "topic.yml: entry 'one': missing fields ['title']"),
         (("id: one", "id: One Two"), "topic.yml: entries[0].id"),
         (("answer: A short answer.", "answer: " + "word " * 151), "topic.yml: entry 'one'.answer"),
-        (("subject: thing", "subject: other"), "topic.yml: entry 'one': subject 'other' is not in conversation/subjects.yml"),
+        (
+            ("subject: thing", "subject: other"),
+            "topic.yml: entry 'one': subject 'other' is not in conversation/subjects.yml",
+        ),
     ],
 )
 def test_loader_errors_name_the_file_and_field(tmp_path, change, message):
@@ -179,22 +183,30 @@ WAITING = re.compile(r"\b\d+\s*(?:to|-)\s*\d+\s*weeks\b|\b\d+\s*months\b|\bwait\
 def test_answers_that_mention_waiting_say_when_not_to_wait(knowledge):
     """A patient told that pain may take weeks or months to settle must also read which symptoms
     mean "don't wait" (issue 10's review: `when_surgery_failed` and `scar_tissue` did not say)."""
-    silent = [entry.id for entry in knowledge if entry.kind == "answer" and WAITING.search(entry.answer)
-              and not ("Don't wait" in entry.answer or "999" in entry.answer)]
+    silent = [
+        entry.id
+        for entry in knowledge
+        if entry.kind == "answer"
+        and WAITING.search(entry.answer)
+        and not ("Don't wait" in entry.answer or "999" in entry.answer)
+    ]
     assert silent == []
 
 
-@pytest.mark.parametrize("entry_id, wording", [
-    ("clinic_contact", "does not publish an email"),
-    ("surgery_success_rates", "a few thousand people a year"),
-    ("physiotherapy", "fully tried first"),
-    ("injections_limitations", "But they are **not trained**"),
-    ("rehab_importance", "as much as the operation itself"),
-    ("revision_surgery_overview", "more often now"),
-    ("idd_therapy", "This takes pressure off"),
-    ("fbss_symptoms", "burning, tingling or shooting"),
-    ("revision_procedures", "removing a small part of the bone"),
-])
+@pytest.mark.parametrize(
+    "entry_id, wording",
+    [
+        ("clinic_contact", "does not publish an email"),
+        ("surgery_success_rates", "a few thousand people a year"),
+        ("physiotherapy", "fully tried first"),
+        ("injections_limitations", "But they are **not trained**"),
+        ("rehab_importance", "as much as the operation itself"),
+        ("revision_surgery_overview", "more often now"),
+        ("idd_therapy", "This takes pressure off"),
+        ("fbss_symptoms", "burning, tingling or shooting"),
+        ("revision_procedures", "removing a small part of the bone"),
+    ],
+)
 def test_source_review_corrections_stay_made(knowledge, entry_id, wording):
     """Each phrase said more than its source (issue 10's review); none may come back."""
     assert wording not in knowledge[entry_id].answer

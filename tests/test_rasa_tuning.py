@@ -8,16 +8,23 @@ import rasa.core.actions.action as rasa_actions
 
 from spinebot import rasa_tuning
 
-GOOD = {"events": [{"event": "slot", "name": "subject", "value": "idd"}, {"event": "action", "name": "action_listen"}],
-        "responses": [{"text": "hello"}]}
-BAD = [{"events": [{"event": "no_such_event"}]}, {"events": "not a list"}, {"responses": [1, 2]},
-       {"events": [{"event": "slot"}]}]
+GOOD = {
+    "events": [{"event": "slot", "name": "subject", "value": "idd"}, {"event": "action", "name": "action_listen"}],
+    "responses": [{"text": "hello"}],
+}
+BAD = [
+    {"events": [{"event": "no_such_event"}]},
+    {"events": "not a list"},
+    {"responses": [1, 2]},
+    {"events": [{"event": "slot"}]},
+]
 
 
 @pytest.fixture()
 def tuned(monkeypatch):
-    monkeypatch.setattr(rasa_actions.RemoteAction, "_validate_action_result",
-                        rasa_actions.RemoteAction._validate_action_result)
+    monkeypatch.setattr(
+        rasa_actions.RemoteAction, "_validate_action_result", rasa_actions.RemoteAction._validate_action_result
+    )
     monkeypatch.setattr(rasa_actions, "DEFAULT_REQUEST_TIMEOUT", rasa_actions.DEFAULT_REQUEST_TIMEOUT)
     original = rasa_actions.RemoteAction("action_answer", None)
     expected = {}

@@ -13,7 +13,11 @@ from spinebot import paths
 from spinebot.safety import SafetyDetector, SafetyPatternError, load_safety_patterns
 from tests.conftest import report
 
-EXPECTED_LEVEL = {"urgent_emergency": "urgent_emergency", "urgent_same_day": "urgent_same_day", "crisis": "crisis_support"}
+EXPECTED_LEVEL = {
+    "urgent_emergency": "urgent_emergency",
+    "urgent_same_day": "urgent_same_day",
+    "crisis": "crisis_support",
+}
 # A crisis message about an overdose or self-harm already done gets the more urgent crisis reply.
 ALSO_ACCEPTED = {"crisis_support": {"crisis_emergency"}}
 MAX_FALSE_ALARM_RATE = 0.05
@@ -71,12 +75,17 @@ def test_recall_is_complete_and_false_alarms_are_rare(detector, set_name):
             accepted = {level} | ALSO_ACCEPTED.get(level, set())
             if not accepted & set(verdict.levels) and not (group == "urgent_same_day" and verdict.fired):
                 misses.append((group, text, verdict.levels))
-    false_alarms = [(text, [f.rule_id for f in detector.check(text).firings]) for text in data["no_trigger"]
-                    if detector.check(text).fired]
+    false_alarms = [
+        (text, [f.rule_id for f in detector.check(text).firings])
+        for text in data["no_trigger"]
+        if detector.check(text).fired
+    ]
     total_urgent = sum(len(data[group]) for group in EXPECTED_LEVEL)
     rate = len(false_alarms) / len(data["no_trigger"])
-    report(f"safety ({SETS[set_name]}): recall {total_urgent - len(misses)}/{total_urgent} urgent and crisis "
-           f"messages; false alarms {len(false_alarms)}/{len(data['no_trigger'])} near-misses ({rate:.1%})")
+    report(
+        f"safety ({SETS[set_name]}): recall {total_urgent - len(misses)}/{total_urgent} urgent and crisis "
+        f"messages; false alarms {len(false_alarms)}/{len(data['no_trigger'])} near-misses ({rate:.1%})"
+    )
     assert not misses, misses
     if set_name == FALSE_ALARM_TARGET_SET:
         assert rate < MAX_FALSE_ALARM_RATE, false_alarms
@@ -87,7 +96,9 @@ def test_false_alarms_over_all_sets_are_rare(detector):
     answered by design, which a single small set can push over 5% on its own."""
     near_misses = [text for name in SETS for text in load_set(name)["no_trigger"]]
     alarms = [text for text in near_misses if detector.check(text).fired]
-    report(f"safety: false alarms over all {len(SETS)} sets {len(alarms)}/{len(near_misses)} ({len(alarms) / len(near_misses):.1%})")
+    report(
+        f"safety: false alarms over all {len(SETS)} sets {len(alarms)}/{len(near_misses)} ({len(alarms) / len(near_misses):.1%})"
+    )
     assert len(alarms) / len(near_misses) <= MAX_FALSE_ALARM_RATE, alarms
 
 
@@ -155,14 +166,20 @@ def test_external_questions_get_no_urgent_advice(detector):
         pytest.skip("../shared/eval is not beside the project here")
     with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
-    fired = [(row["question"][:80], detector.check(row["question"]).levels) for row in rows if detector.check(row["question"]).fired]
+    fired = [
+        (row["question"][:80], detector.check(row["question"]).levels)
+        for row in rows
+        if detector.check(row["question"]).fired
+    ]
     report(f"safety: external consumer questions given urgent advice: {len(fired)}/{len(rows)}")
     assert not fired, fired
 
 
 def test_malformed_patterns_are_rejected_by_name(tmp_path):
     bad = tmp_path / "patterns.yml"
-    bad.write_text("levels: [urgent_emergency]\nconcepts:\n  A: [x]\nrules:\n  - {id: r1, level: urgent_emergency, says: s, all: [B]}\n")
+    bad.write_text(
+        "levels: [urgent_emergency]\nconcepts:\n  A: [x]\nrules:\n  - {id: r1, level: urgent_emergency, says: s, all: [B]}\n"
+    )
     with pytest.raises(SafetyPatternError, match="r1"):
         load_safety_patterns(bad)
 
@@ -174,18 +191,21 @@ def test_every_rule_has_a_source_and_its_example_fires_it(detector, knowledge):
         assert rule.id in [f.rule_id for f in detector.check(rule.example).firings], (rule.id, rule.example)
 
 
-@pytest.mark.parametrize("text, level", [
-    ("I think I might have cauda equina syndrome", "urgent_emergency"),
-    ("could this be CES?", "urgent_emergency"),
-    ("if you can't control your bladder after back surgery, what does it mean?", "urgent_emergency"),
-    ("is it serious if your legs go numb after a back op?", "urgent_emergency"),
-    ("my dad's had his spine operation and now he's wetting himself", "urgent_emergency"),
-    ("I have swallowed a whole pack of painkillers", "crisis_emergency"),
-    ("my wound is hot, I'm confused and shivering", "urgent_emergency"),
-    ("sciatica in both legs since yesterday", "urgent_emergency"),
-    ("my hands have gone clumsy and my neck hurts", "urgent_emergency"),
-    ("I had bowel cancer and now new back pain keeps me awake at night", "urgent_same_day"),
-])
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("I think I might have cauda equina syndrome", "urgent_emergency"),
+        ("could this be CES?", "urgent_emergency"),
+        ("if you can't control your bladder after back surgery, what does it mean?", "urgent_emergency"),
+        ("is it serious if your legs go numb after a back op?", "urgent_emergency"),
+        ("my dad's had his spine operation and now he's wetting himself", "urgent_emergency"),
+        ("I have swallowed a whole pack of painkillers", "crisis_emergency"),
+        ("my wound is hot, I'm confused and shivering", "urgent_emergency"),
+        ("sciatica in both legs since yesterday", "urgent_emergency"),
+        ("my hands have gone clumsy and my neck hurts", "urgent_emergency"),
+        ("I had bowel cancer and now new back pain keeps me awake at night", "urgent_same_day"),
+    ],
+)
 def test_issue_ten_examples_get_the_right_level(detector, text, level):
     assert level in detector.check(text).levels
 
@@ -194,9 +214,26 @@ def test_clinical_review_table_is_up_to_date():
     """docs/clinical-review.md is what a clinician signs off: it must show the rules as they are."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("clinical_review", paths.PROJECT_ROOT / "scripts" / "clinical_review.py")
+    spec = importlib.util.spec_from_file_location(
+        "clinical_review", paths.PROJECT_ROOT / "scripts" / "clinical_review.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     committed = (paths.PROJECT_ROOT / "docs" / "clinical-review.md").read_text(encoding="utf-8")
     assert committed == module.render(), "run: .venv/bin/python scripts/clinical_review.py"
     assert all(f"`{rule.id}`" in committed for rule in load_safety_patterns().rules)
+
+
+def test_a_broken_patterns_file_stops_the_model_loading_naming_the_problem(tmp_path, monkeypatch):
+    """The patterns are read when the model loads (SafetyGuard.create), not at the first message."""
+    from spinebot import paths
+    from spinebot.nlu_components import SafetyGuard
+    from spinebot.safety import SafetyPatternError
+
+    broken = tmp_path / "patterns.yml"
+    broken.write_text(
+        (paths.SAFETY_PATTERNS_FILE).read_text().replace("level: urgent_emergency", "level: no_such_level", 1)
+    )
+    monkeypatch.setattr(paths, "SAFETY_PATTERNS_FILE", broken)
+    with pytest.raises(SafetyPatternError, match="no_such_level"):
+        SafetyGuard.create({}, None, None, None)

@@ -72,8 +72,23 @@ def serving(command: List[str], log: Path, port: int) -> Iterator[None]:
 @contextmanager
 def redis_server(workdir: Path) -> Iterator[str]:
     port = free_port()
-    with serving(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                  "--dir", str(workdir)], workdir / "redis.log", port):
+    with serving(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        workdir / "redis.log",
+        port,
+    ):
         yield f"redis://127.0.0.1:{port}/1"
 
 
@@ -113,16 +128,31 @@ def nginx_in_front(workdir: Path, rasa_urls: List[str]) -> Iterator[str]:
     servers = " ".join(f"server {url.split('//')[1]};" for url in rasa_urls)
     conf = workdir / "nginx.conf"
     conf.write_text(NGINX_CONF.format(work=workdir, servers=servers, port=port))
-    with serving([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf), "-p", str(workdir),
-                  "-g", "daemon off; user root;"], workdir / "nginx.log", port):
+    with serving(
+        [
+            shutil.which("nginx") or "/usr/sbin/nginx",
+            "-c",
+            str(conf),
+            "-p",
+            str(workdir),
+            "-g",
+            "daemon off; user root;",
+        ],
+        workdir / "nginx.log",
+        port,
+    ):
         yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    missing = [tool for tool in ("redis-server", "nginx") if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists()]
+    missing = [
+        tool for tool in ("redis-server", "nginx") if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists()
+    ]
     if missing or not POSTGRES_URL:
-        pytest.skip(f"scale-out needs PostgreSQL (SPINEBOT_TEST_POSTGRES_URL) and {', '.join(missing) or 'nothing else'}")
+        pytest.skip(
+            f"scale-out needs PostgreSQL (SPINEBOT_TEST_POSTGRES_URL) and {', '.join(missing) or 'nothing else'}"
+        )
     workdir = tmp_path_factory.mktemp("cluster")
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_server(workdir))
@@ -182,7 +212,8 @@ def stored_conversations(senders: List[str]) -> Dict[str, List[Dict[str, Any]]]:
         with engine.connect() as connection:
             rows = connection.execute(
                 sa.text("SELECT sender_id, data FROM events WHERE sender_id = ANY(:senders) ORDER BY id"),
-                {"senders": senders}).all()
+                {"senders": senders},
+            ).all()
     finally:
         engine.dispose()
     stored: Dict[str, List[Dict[str, Any]]] = {sender: [] for sender in senders}
@@ -201,7 +232,7 @@ def turn_problems(events: List[Dict[str, Any]]) -> List[str]:
     kinds = [e.get("event") for e in events]
     for index, kind in enumerate(kinds):
         if kind == "user":
-            following = kinds[index + 1:]
+            following = kinds[index + 1 :]
             next_user = following.index("user") if "user" in following else len(following)
             if "bot" not in following[:next_user]:
                 problems.append(f"no bot reply stored after user message {users.index(events[index]['text'])}")
@@ -213,9 +244,11 @@ def test_two_replicas_lose_no_event_over_200_concurrent_conversations(cluster, k
     load = run_load(urls, CONVERSATIONS, knowledge)
     stored = stored_conversations(load["senders"])
     broken = {sender: turn_problems(events) for sender, events in stored.items() if turn_problems(events)}
-    report(f"scale-out: {CONVERSATIONS} conversations x {len(SCRIPT)} turns alternating between 2 replicas: "
-           f"{load['rate']:.1f} msg/s, {len(broken)} conversations with lost or interleaved events, "
-           f"{len(load['problems'])} follow-up or reply problems")
+    report(
+        f"scale-out: {CONVERSATIONS} conversations x {len(SCRIPT)} turns alternating between 2 replicas: "
+        f"{load['rate']:.1f} msg/s, {len(broken)} conversations with lost or interleaved events, "
+        f"{len(load['problems'])} follow-up or reply problems"
+    )
     assert not broken, list(broken.items())[:3]
     assert not load["problems"], load["problems"][:10]
 
@@ -223,8 +256,10 @@ def test_two_replicas_lose_no_event_over_200_concurrent_conversations(cluster, k
 def test_throughput_with_one_replica_and_with_two_behind_nginx(cluster, knowledge):
     one = run_load([cluster["replicas"][0]["rasa"]], 40, knowledge)
     two = run_load([cluster["front"]], 40, knowledge)
-    report(f"scale-out: 40 conversations x {len(SCRIPT)} turns, 20 at once: one replica {one['rate']:.1f} msg/s, "
-           f"two replicas behind nginx {two['rate']:.1f} msg/s (2-core machine)")
+    report(
+        f"scale-out: 40 conversations x {len(SCRIPT)} turns, 20 at once: one replica {one['rate']:.1f} msg/s, "
+        f"two replicas behind nginx {two['rate']:.1f} msg/s (2-core machine)"
+    )
     assert not one["problems"] and not two["problems"], (one["problems"][:5], two["problems"][:5])
 
 
@@ -262,8 +297,12 @@ def test_two_messages_of_one_conversation_sent_at_once_to_both_replicas_are_take
     for sender in senders:
         say(urls[0], sender, "hello")
     with ThreadPoolExecutor(max_workers=20) as pool:
-        list(pool.map(lambda job: say(urls[job[1]], job[0], pair[job[1]]),
-                      [(sender, side) for sender in senders for side in (0, 1)]))
+        list(
+            pool.map(
+                lambda job: say(urls[job[1]], job[0], pair[job[1]]),
+                [(sender, side) for sender in senders for side in (0, 1)],
+            )
+        )
     problems = {}
     for sender, events in stored_conversations(senders).items():
         users = [e.get("text") for e in events if e.get("event") == "user"]
@@ -271,6 +310,8 @@ def test_two_messages_of_one_conversation_sent_at_once_to_both_replicas_are_take
         starts = sum(1 for e in events if e.get("name") == "action_session_start")
         if users[:1] != ["hello"] or sorted(users[1:]) != sorted(pair) or starts != 1 or len(bots) < 3:
             problems[sender] = (users, starts, len(bots))
-    report(f"scale-out: 40 conversations with 2 messages sent at once to different replicas: "
-           f"{len(problems)} with lost, doubled or interleaved events")
+    report(
+        f"scale-out: 40 conversations with 2 messages sent at once to different replicas: "
+        f"{len(problems)} with lost, doubled or interleaved events"
+    )
     assert not problems, list(problems.items())[:3]

@@ -112,9 +112,9 @@ def test_the_tracker_store_reuses_a_saved_conversation_only_while_it_is_the_stor
         run(store.save(tracker))
 
     turn(this, "one")
-    turn(this, "two")          # from this store's cache
-    turn(other, "three")       # another replica writes
-    turn(this, "four")         # the cache must notice
+    turn(this, "two")  # from this store's cache
+    turn(other, "three")  # another replica writes
+    turn(this, "four")  # the cache must notice
     turn(this, "five", new_session=True)
     turn(this, "six")
     fresh = EnvSQLTrackerStore(domain, host=url)
@@ -129,6 +129,7 @@ def test_the_action_servers_modules_do_not_import_rasas_core():
     import sys
 
     code = "import sys, actions.answers, actions.handover, actions.feedback; print('rasa.core' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            cwd=str(paths.PROJECT_ROOT))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(paths.PROJECT_ROOT)
+    )
     assert result.stdout.strip() == "False"

@@ -12,13 +12,21 @@ from pathlib import Path
 import pytest
 
 from spinebot import paths
+from spinebot.local_servers import free_port, running_bot
 from spinebot.storage import Store
 from spinebot.widget_server import make_server
-from spinebot.local_servers import free_port, running_bot
 
 CHROMIUM = os.environ.get("SPINEBOT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 pytestmark = pytest.mark.e2e
 
 
@@ -115,7 +123,9 @@ def test_markup_is_rendered_inert(page, site):
 
 
 def test_keyboard_only_conversation_and_phone_screenshot(browser, site, artifacts_dir):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, bypass_csp=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, bypass_csp=True
+    )
     page = context.new_page()
     page.set_default_timeout(30000)
     page.goto(site["site"] + "/")
@@ -136,8 +146,10 @@ def test_keyboard_only_conversation_and_phone_screenshot(browser, site, artifact
     before = page.locator(".sbw-bot").count()
     for _ in range(12):
         page.keyboard.press("Shift+Tab")
-        if page.evaluate("document.activeElement.classList.contains('sbw-button') && !document.activeElement.disabled "
-                         "&& !document.activeElement.classList.contains('sbw-feedback-button')"):
+        if page.evaluate(
+            "document.activeElement.classList.contains('sbw-button') && !document.activeElement.disabled "
+            "&& !document.activeElement.classList.contains('sbw-feedback-button')"
+        ):
             break
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelectorAll('.sbw-bot').length > {before}")
@@ -155,7 +167,9 @@ def test_accessibility_with_axe(page, site, artifacts_dir):
     open_widget(page, site)
     ask(page, "what are injections for?")
     page.add_script_tag(path=str(paths.PROJECT_ROOT / "widget" / "vendor" / "axe.min.js"))
-    results = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})")
+    results = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})"
+    )
     serious = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
     (artifacts_dir / "axe-violations.json").write_text(json.dumps(results["violations"], indent=2))
     assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious]

@@ -12,22 +12,29 @@ import urllib.request
 import pytest
 
 from spinebot import paths
-from spinebot.widget_server import make_server
 from spinebot.local_servers import free_port
+from spinebot.widget_server import make_server
 
 WIDGET = paths.PROJECT_ROOT / "widget"
 
 
 def test_dist_is_built_from_the_sources():
-    expected = ("/* socket.io-client (MIT), see vendor/VERSIONS */\n" + (WIDGET / "vendor" / "socket.io.min.js").read_text()
-                + "\n" + (WIDGET / "src" / "spinebot-widget.js").read_text())
+    expected = (
+        "/* socket.io-client (MIT), see vendor/VERSIONS */\n"
+        + (WIDGET / "vendor" / "socket.io.min.js").read_text()
+        + "\n"
+        + (WIDGET / "src" / "spinebot-widget.js").read_text()
+    )
     assert (WIDGET / "dist" / "spinebot-widget.js").read_text() == expected, "run `bash widget/build.sh`"
     assert (WIDGET / "dist" / "spinebot-widget.css").read_text() == (WIDGET / "src" / "spinebot-widget.css").read_text()
 
 
 def test_vendored_files_match_their_recorded_checksums():
-    lines = [line.split() for line in (WIDGET / "vendor" / "VERSIONS").read_text().splitlines()
-             if re.match(r"^[0-9a-f]{64}\s", line)]
+    lines = [
+        line.split()
+        for line in (WIDGET / "vendor" / "VERSIONS").read_text().splitlines()
+        if re.match(r"^[0-9a-f]{64}\s", line)
+    ]
     assert len(lines) == 3
     for digest, name in lines:
         assert hashlib.sha256((WIDGET / name).read_bytes()).hexdigest() == digest, name
@@ -58,8 +65,17 @@ def test_demo_page_names_the_rasa_server_and_sends_a_csp(server):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("path", ["/widget/../../clinic.yml", "/widget/%2e%2e/src/spinebot-widget.js", "/vendor/",
-                                  "/etc/passwd", "/widget/.hidden", "/../README.md"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/widget/../../clinic.yml",
+        "/widget/%2e%2e/src/spinebot-widget.js",
+        "/vendor/",
+        "/etc/passwd",
+        "/widget/.hidden",
+        "/../README.md",
+    ],
+)
 def test_nothing_outside_the_widget_folders_is_served(server, path):
     assert status(server + path) == 404
 

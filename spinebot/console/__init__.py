@@ -24,11 +24,11 @@ from flask import Flask, Response, abort, redirect, render_template, request, ur
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.clinic import default_clinic_settings
+from spinebot.console import insights
+from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.console.callbacks import CallbackQueue, aware
 from spinebot.console.conversations import FILTERS, Conversation, ConversationReader
-from spinebot.console import insights
 from spinebot.console.retention import erase_conversation
 from spinebot.storage import CallbackStatus, Store, default_store
 
@@ -85,6 +85,7 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
             return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.NATIONAL)
         except phonenumbers.NumberParseException:
             return e164
+
     login = LoginManager(app)
     login.login_view = "sign_in"
     login.login_message = "Please sign in to see this page."
@@ -133,8 +134,12 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
     @login_required
     def callbacks():  # type: ignore[no-untyped-def]
         audit("view", "callback_queue")
-        return render_template("callbacks.html", items=queue.items(), wait=queue.oldest_open_wait(),
-                               statuses=[status.value for status in CallbackStatus])
+        return render_template(
+            "callbacks.html",
+            items=queue.items(),
+            wait=queue.oldest_open_wait(),
+            statuses=[status.value for status in CallbackStatus],
+        )
 
     @app.route("/callbacks/<int:request_id>/status", methods=["POST"])
     @login_required
@@ -151,8 +156,9 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         """The conversations the list's filters (query string) ask for, newest first."""
         flags = [flag for flag in request.args.getlist("flag") if flag in FILTERS]
         since, until = _date(request.args.get("from")), _date(request.args.get("to"), end_of_day=True)
-        return flags, reader.find(flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(),
-                                  since, until)
+        return flags, reader.find(
+            flags, request.args.get("q", "").strip(), request.args.get("kb_id", "").strip(), since, until
+        )
 
     @app.route("/conversations")
     @login_required
@@ -160,16 +166,24 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         flags, found = filtered()
         raw_page = request.args.get("page", "1")
         page = max(1, int(raw_page)) if raw_page.isdigit() else 1
-        shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
 
         def page_url(number: int) -> str:
             kept = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
             return "?" + urlencode(kept + [("page", str(number))])
 
         audit("view", "conversation_list", f"filters={','.join(flags)} results={len(found)}")
-        return render_template("conversations.html", conversations=shown, total=len(found), page=page,
-                               pages=max(1, -(-len(found) // PAGE_SIZE)), filters=FILTERS, chosen=flags,
-                               args=request.args, page_url=page_url)
+        return render_template(
+            "conversations.html",
+            conversations=shown,
+            total=len(found),
+            page=page,
+            pages=max(1, -(-len(found) // PAGE_SIZE)),
+            filters=FILTERS,
+            chosen=flags,
+            args=request.args,
+            page_url=page_url,
+        )
 
     @app.route("/conversations/<path:sender_id>", methods=["GET", "POST"])
     @login_required
@@ -200,19 +214,40 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
     def conversations_csv():  # type: ignore[no-untyped-def]
         flags, found = filtered()
         rows = [["started", "conversation_id", "turns", "flags", "first_message"]]
-        rows += [[c.started.isoformat() if c.started else "", c.sender_id, str(len(c.turns)), " ".join(c.flags),
-                  c.turns[0].text] for c in found]
+        rows += [
+            [
+                c.started.isoformat() if c.started else "",
+                c.sender_id,
+                str(len(c.turns)),
+                " ".join(c.flags),
+                c.turns[0].text,
+            ]
+            for c in found
+        ]
         audit("export", "conversation_list", f"filters={','.join(flags)} rows={len(found)}")
         return _csv_response(rows, "conversations.csv")
 
     @app.route("/callbacks.csv")
     @login_required
     def callbacks_csv():  # type: ignore[no-untyped-def]
-        rows = [["made", "name", "phone", "best_time", "topic", "status", "changed_by", "changed_at", "conversation_id"]]
+        rows = [
+            ["made", "name", "phone", "best_time", "topic", "status", "changed_by", "changed_at", "conversation_id"]
+        ]
         for item in queue.items():
             r = item.request
-            rows.append([aware(r.created_at).isoformat(), r.name, r.phone, r.best_time, r.topic or "", r.status,
-                         item.changed_by or "", item.changed_at.isoformat() if item.changed_at else "", r.sender_id])
+            rows.append(
+                [
+                    aware(r.created_at).isoformat(),
+                    r.name,
+                    r.phone,
+                    r.best_time,
+                    r.topic or "",
+                    r.status,
+                    item.changed_by or "",
+                    item.changed_at.isoformat() if item.changed_at else "",
+                    r.sender_id,
+                ]
+            )
         audit("export", "callback_queue", f"rows={len(rows) - 1}")
         return _csv_response(rows, "callbacks.csv")
 
@@ -235,8 +270,11 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
             abort(400, "That group no longer exists; please reload the page.")
         group = groups[int(index)]
         audit("export", "unanswered_questions", f"group of {len(group.messages)} as {intent}")
-        return Response(insights.nlu_yaml(intent, group.messages), mimetype="text/yaml",
-                        headers={"Content-Disposition": f"attachment; filename=nlu-{intent}.yml"})
+        return Response(
+            insights.nlu_yaml(intent, group.messages),
+            mimetype="text/yaml",
+            headers={"Content-Disposition": f"attachment; filename=nlu-{intent}.yml"},
+        )
 
     @app.route("/insights")
     @login_required
@@ -248,8 +286,13 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         per_day = dict(numbers.per_day)
         days = [(day, per_day.get(day, 0)) for day in insights.last_days(30, today)]
         audit("view", "insights")
-        return render_template("insights.html", f=numbers, days=days, peak=max([n for _, n in days] + [1]),
-                               retention_days=default_clinic_settings().retention_days)
+        return render_template(
+            "insights.html",
+            f=numbers,
+            days=days,
+            peak=max([n for _, n in days] + [1]),
+            retention_days=default_clinic_settings().retention_days,
+        )
 
     @app.route("/audit")
     @login_required
@@ -287,8 +330,9 @@ def _csv_response(rows: List[List[str]], filename: str) -> Response:
     writer = csv.writer(buffer)
     for row in rows:
         writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
+    )
 
 
 def _date(raw: Optional[str], end_of_day: bool = False) -> Optional[dt.datetime]:

@@ -105,8 +105,11 @@ class Accounts:
     def throttled(self, name: str, address: str, now: Optional[dt.datetime] = None) -> bool:
         """Too many recent failures for this name from this address, or from this address at all."""
         since = (now or utcnow()) - SIGN_IN_WINDOW
-        recent = sa.select(sa.func.count()).select_from(SignInAttempt).where(
-            SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since, SignInAttempt.address == address)
+        recent = (
+            sa.select(sa.func.count())
+            .select_from(SignInAttempt)
+            .where(SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since, SignInAttempt.address == address)
+        )
         with Session(self.engine) as session:
             for_name = session.execute(recent.where(SignInAttempt.name == name)).scalar_one()
             for_address = session.execute(recent).scalar_one()

@@ -17,8 +17,9 @@ class CallbackStatusChange(Base):
 
     __tablename__ = "spinebot_callback_status_changes"
     id = sa.Column(sa.Integer, primary_key=True)
-    request_id = sa.Column(sa.Integer, sa.ForeignKey("spinebot_callback_requests.id", ondelete="CASCADE"),
-                           nullable=False, index=True)
+    request_id = sa.Column(
+        sa.Integer, sa.ForeignKey("spinebot_callback_requests.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     status = sa.Column(sa.String(16), nullable=False)
     changed_by = sa.Column(sa.String(100), nullable=False)
     changed_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
@@ -51,8 +52,14 @@ class CallbackQueue:
             changes = list(session.execute(sa.select(CallbackStatusChange).order_by(CallbackStatusChange.id)).scalars())
         latest = {change.request_id: change for change in changes}
         requests.sort(key=lambda r: (STATUS_ORDER.get(r.status, 9), -aware(r.created_at).timestamp()))
-        return [QueueItem(r, getattr(latest.get(r.id), "changed_by", None),
-                          aware(latest[r.id].changed_at) if r.id in latest else None) for r in requests]
+        return [
+            QueueItem(
+                r,
+                getattr(latest.get(r.id), "changed_by", None),
+                aware(latest[r.id].changed_at) if r.id in latest else None,
+            )
+            for r in requests
+        ]
 
     def oldest_open_wait(self, now: Optional[dt.datetime] = None) -> Optional[dt.timedelta]:
         """How long the oldest open request (new or contacted, not yet closed) has waited."""

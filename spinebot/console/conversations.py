@@ -17,11 +17,21 @@ from sqlalchemy.orm import Session
 
 from spinebot.storage import AnswerFeedback, Base, CallbackRequest, Store, utcnow
 
-EVENTS = sa.table("events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"),
-                  sa.column("timestamp"), sa.column("data"))
+EVENTS = sa.table(
+    "events", sa.column("id"), sa.column("sender_id"), sa.column("type_name"), sa.column("timestamp"), sa.column("data")
+)
 LOW_CONFIDENCE = 0.5
-FILTERS = ("urgent", "crisis", "clarify", "out_of_scope", "not_covered", "callback", "negative_feedback",
-           "low_confidence", "not_reviewed")
+FILTERS = (
+    "urgent",
+    "crisis",
+    "clarify",
+    "out_of_scope",
+    "not_covered",
+    "callback",
+    "negative_feedback",
+    "low_confidence",
+    "not_reviewed",
+)
 
 
 class ConversationReview(Base):
@@ -44,7 +54,7 @@ class Turn:
     safety_level: Optional[str] = None
     safety_rules: List[str] = field(default_factory=list)
     replies: List[str] = field(default_factory=list)
-    answered: List[str] = field(default_factory=list)   # kb ids
+    answered: List[str] = field(default_factory=list)  # kb ids
     reply_types: List[str] = field(default_factory=list)  # clarify, out_of_scope, not_covered, urgent...
 
 
@@ -108,9 +118,16 @@ def _turns(rows: Sequence[Any]) -> List[Turn]:
             parse = data.get("parse_data") or {}
             intent = parse.get("intent") or {}
             safety = parse.get("safety") or {}
-            turns.append(Turn(at=at, text=data.get("text") or "", intent=intent.get("name"),
-                              confidence=intent.get("confidence"), safety_level=safety.get("level"),
-                              safety_rules=[f.get("rule") for f in safety.get("firings") or [] if f.get("rule")]))
+            turns.append(
+                Turn(
+                    at=at,
+                    text=data.get("text") or "",
+                    intent=intent.get("name"),
+                    confidence=intent.get("confidence"),
+                    safety_level=safety.get("level"),
+                    safety_rules=[f.get("rule") for f in safety.get("firings") or [] if f.get("rule")],
+                )
+            )
         elif row.type_name == "bot" and turns:
             if data.get("text"):
                 turns[-1].replies.append(data["text"])
@@ -147,24 +164,49 @@ class ConversationReader:
     def conversation(self, sender_id: str) -> Optional[Conversation]:
         if not self._has_events_table():
             return None
-        query = (sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-                 .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "bot")))
-                 .order_by(EVENTS.c.id))
+        query = (
+            sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "bot")))
+            .order_by(EVENTS.c.id)
+        )
         with self.engine.connect() as connection:
             rows = list(connection.execute(query))
         if not rows:
             return None
         with Session(self.engine, expire_on_commit=False) as session:
-            reviews = list(session.execute(sa.select(ConversationReview).where(
-                ConversationReview.sender_id == sender_id).order_by(ConversationReview.reviewed_at)).scalars())
-            callback = session.execute(sa.select(sa.func.count()).select_from(CallbackRequest).where(
-                CallbackRequest.sender_id == sender_id)).scalar_one() > 0
-            negative = session.execute(sa.select(sa.func.count()).select_from(AnswerFeedback).where(
-                AnswerFeedback.sender_id == sender_id, AnswerFeedback.helpful.is_(False))).scalar_one() > 0
+            reviews = list(
+                session.execute(
+                    sa.select(ConversationReview)
+                    .where(ConversationReview.sender_id == sender_id)
+                    .order_by(ConversationReview.reviewed_at)
+                ).scalars()
+            )
+            callback = (
+                session.execute(
+                    sa.select(sa.func.count())
+                    .select_from(CallbackRequest)
+                    .where(CallbackRequest.sender_id == sender_id)
+                ).scalar_one()
+                > 0
+            )
+            negative = (
+                session.execute(
+                    sa.select(sa.func.count())
+                    .select_from(AnswerFeedback)
+                    .where(AnswerFeedback.sender_id == sender_id, AnswerFeedback.helpful.is_(False))
+                ).scalar_one()
+                > 0
+            )
         return Conversation(sender_id, _turns(rows), reviews, callback, negative)
 
-    def find(self, flags: Sequence[str] = (), text: str = "", kb_id: str = "",
-             since: Optional[dt.datetime] = None, until: Optional[dt.datetime] = None) -> List[Conversation]:
+    def find(
+        self,
+        flags: Sequence[str] = (),
+        text: str = "",
+        kb_id: str = "",
+        since: Optional[dt.datetime] = None,
+        until: Optional[dt.datetime] = None,
+    ) -> List[Conversation]:
         """Conversations newest first that carry every flag asked for, the text and the entry."""
         found = []
         for sender_id in self.sender_ids(since, until):

@@ -79,10 +79,16 @@ def nlu_yaml(intent: str, messages: Sequence[str]) -> str:
     class Literal(str):
         pass
 
-    yaml.add_representer(Literal, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|"),
-                         Dumper=yaml.SafeDumper)
-    return yaml.safe_dump({"version": "3.1", "nlu": [{"intent": intent, "examples": Literal(examples)}]},
-                          sort_keys=False, allow_unicode=True)
+    yaml.add_representer(
+        Literal,
+        lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|"),
+        Dumper=yaml.SafeDumper,
+    )
+    return yaml.safe_dump(
+        {"version": "3.1", "nlu": [{"intent": intent, "examples": Literal(examples)}]},
+        sort_keys=False,
+        allow_unicode=True,
+    )
 
 
 @dataclass
@@ -121,8 +127,11 @@ def figures(conversations: Sequence[Conversation], feedback: Sequence[Tuple[str,
         helpful[kb_id][1] += 1
     share = (lambda n: n / turns) if turns else (lambda n: 0.0)
     return Figures(
-        per_day=sorted(per_day.items()), turns=turns, answered_share=share(kinds["answered"]),
-        clarify_share=share(kinds["clarify"]), out_of_scope_share=share(kinds["out_of_scope"]),
+        per_day=sorted(per_day.items()),
+        turns=turns,
+        answered_share=share(kinds["answered"]),
+        clarify_share=share(kinds["clarify"]),
+        out_of_scope_share=share(kinds["out_of_scope"]),
         not_covered_share=share(kinds["not_covered"]),
         urgent_conversations=sum("urgent" in c.flags for c in conversations),
         crisis_conversations=sum("crisis" in c.flags for c in conversations),

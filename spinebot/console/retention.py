@@ -40,12 +40,15 @@ def erase_conversation(store: Store, sender_id: str, by: str) -> Deleted:
     with Session(store.engine) as session, session.begin():
         requests = select_ids(session, CallbackRequest, CallbackRequest.sender_id == sender_id)
         counts = {
-            "callback_status_changes": _delete(session, CallbackStatusChange, CallbackStatusChange.request_id.in_(requests)),
+            "callback_status_changes": _delete(
+                session, CallbackStatusChange, CallbackStatusChange.request_id.in_(requests)
+            ),
             "callback_requests": _delete(session, CallbackRequest, CallbackRequest.sender_id == sender_id),
             "feedback": _delete(session, AnswerFeedback, AnswerFeedback.sender_id == sender_id),
             "reviews": _delete(session, ConversationReview, ConversationReview.sender_id == sender_id),
             "events": session.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
-            if has_events_table(store.engine) else 0,
+            if has_events_table(store.engine)
+            else 0,
         }
     deleted = Deleted(counts)
     accounts.audit(by, "erase", f"conversation/{sender_id}", deleted.summary())
@@ -61,13 +64,16 @@ def purge_older_than(store: Store, days: int, by: str, now: Optional[dt.datetime
     with Session(store.engine) as session, session.begin():
         old_requests = select_ids(session, CallbackRequest, CallbackRequest.created_at < cutoff)
         counts = {
-            "callback_status_changes": _delete(session, CallbackStatusChange, CallbackStatusChange.request_id.in_(old_requests)),
+            "callback_status_changes": _delete(
+                session, CallbackStatusChange, CallbackStatusChange.request_id.in_(old_requests)
+            ),
             "callback_requests": _delete(session, CallbackRequest, CallbackRequest.created_at < cutoff),
             "feedback": _delete(session, AnswerFeedback, AnswerFeedback.created_at < cutoff),
             "reviews": _delete(session, ConversationReview, ConversationReview.reviewed_at < cutoff),
             "sign_in_attempts": _delete(session, SignInAttempt, SignInAttempt.at < cutoff),
             "events": session.execute(sa.delete(EVENTS).where(EVENTS.c.timestamp < cutoff.timestamp())).rowcount
-            if has_events_table(store.engine) else 0,
+            if has_events_table(store.engine)
+            else 0,
         }
     deleted = Deleted(counts)
     accounts.audit(by, "purge", f"older than {days} days", deleted.summary())
