@@ -87,7 +87,11 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> Dict[Text, Any]:
-        return self._checked("callback_phone", handoff.check_uk_phone(str(value or ""), default_replies()), dispatcher)
+        return self._checked(
+            "callback_phone",
+            handoff.check_uk_phone(str(value or ""), default_replies(), default_clinic_settings().phone_region),
+            dispatcher,
+        )
 
     def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

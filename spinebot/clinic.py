@@ -43,6 +43,8 @@ class ClinicSettings:
     email: str = ""
     privacy_notice_url: str = ""
     timezone: str = "Europe/London"
+    # Where the clinic's and the patients' numbers are read as national numbers (phonenumbers region).
+    phone_region: str = "GB"
     # How long conversations, call-back requests and feedback are kept (`spinebot purge`).
     retention_days: int = 365
     opening_hours: Dict[str, Tuple[dt.time, dt.time]] = field(default_factory=dict)
@@ -114,13 +116,13 @@ class ClinicSettings:
         return "I don't have the clinic's email address, so please phone."
 
 
-def _parse_phone(raw: object, index: int) -> PhoneNumber:
+def _parse_phone(raw: object, index: int, region: str) -> PhoneNumber:
     if isinstance(raw, str):
         raw = {"number": raw}
     if not isinstance(raw, dict) or not isinstance(raw.get("number"), str):
         raise ClinicSettingsError(f"phone_numbers[{index}]: needs a `number`")
     try:
-        parsed = phonenumbers.parse(raw["number"], "GB")
+        parsed = phonenumbers.parse(raw["number"], region)
     except phonenumbers.NumberParseException as error:
         raise ClinicSettingsError(f"phone_numbers[{index}]: {error}") from error
     if not phonenumbers.is_valid_number(parsed):
@@ -164,13 +166,17 @@ def load_clinic_settings(path: Optional[Path] = None) -> ClinicSettings:
         ZoneInfo(timezone)
     except Exception as error:  # zoneinfo raises several types for bad keys
         raise ClinicSettingsError(f"{path.name}: timezone '{timezone}' is unknown") from error
+    region = str(data.get("phone_region") or "GB").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ClinicSettingsError(f"{path.name}: phone_region '{region}' is not a region phonenumbers knows")
     holidays = tuple(
         day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)) for day in data.get("holidays") or []
     )
     return ClinicSettings(
         name=str(data["name"]),
         address=str(data["address"]),
-        phone_numbers=tuple(_parse_phone(raw, index) for index, raw in enumerate(data["phone_numbers"])),
+        phone_numbers=tuple(_parse_phone(raw, index, region) for index, raw in enumerate(data["phone_numbers"])),
+        phone_region=region,
         email=str(data.get("email") or ""),
         privacy_notice_url=str(data.get("privacy_notice_url") or ""),
         timezone=timezone,

@@ -57,20 +57,22 @@ def check_name(text: str, replies: Replies) -> Checked:
     return Checked(value=name)
 
 
-def check_uk_phone(text: str, replies: Replies) -> Checked:
-    """A UK number, stored in E.164 (+447700900123) so staff can dial it from anywhere."""
+def check_uk_phone(text: str, replies: Replies, region: str = "GB") -> Checked:
+    """A number in the clinic's region (clinic.yml `phone_region`: the UK), stored in E.164
+    (+447700900123) so staff can dial it from anywhere."""
     problem = replies.callback["phone_invalid"]
     try:
-        number = phonenumbers.parse((text or "").strip(), "GB")
+        number = phonenumbers.parse((text or "").strip(), region)
     except phonenumbers.NumberParseException:
         return Checked(problem=problem)
-    if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(number) != "GB":
+    if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(number) != region:
         return Checked(problem=problem)
     return Checked(value=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def display_phone(e164: str) -> str:
-    return phonenumbers.format_number(phonenumbers.parse(e164, "GB"), phonenumbers.PhoneNumberFormat.NATIONAL)
+    """A stored E.164 number as the patient typed it: national format (an E.164 number needs no region)."""
+    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def check_best_time(text: str, replies: Replies) -> Checked:

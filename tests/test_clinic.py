@@ -50,6 +50,7 @@ def test_open_and_closed_with_hours_set_across_summer_time(tmp_path):
         ("opening_hours:\n  monday: '9 till 5'\n", "HH:MM-HH:MM"),
         ("opening_hours:\n  monday: '17:00-09:00'\n", "opens after it closes"),
         ("timezone: Mars/Olympus\n", "timezone"),
+        ("phone_region: XX\n", "phone_region 'XX'"),
     ],
 )
 def test_bad_settings_are_rejected_clearly(tmp_path, extra, problem):

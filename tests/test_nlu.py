@@ -118,10 +118,15 @@ def test_external_off_topic_questions_are_out_of_scope(parse, knowledge, shared_
 def test_external_questions_never_break_understanding(parse, knowledge, shared_dir, artifacts_dir):
     """Long, messy real questions parse; what they get is written out for review."""
     rows = [row for row in external_questions(shared_dir) if not row["topic_hint"].startswith("off_topic:")]
-    kinds = Counter(reply_kind(parse(row["question"]), knowledge) for row in rows)
+    results = [parse(row["question"]) for row in rows]
+    kinds = Counter(reply_kind(result, knowledge) for result in results)
     (artifacts_dir / "external_in_scope_replies.json").write_text(json.dumps(kinds.most_common(), indent=2))
     report(f"external spine-related questions ({len(rows)}): {dict(kinds.most_common(6))}")
-    assert sum(kinds.values()) == len(rows)
+    intents = set(yaml.safe_load((paths.PROJECT_ROOT / "domain.yml").read_text())["intents"]) | {"nlu_fallback"}
+    for row, result in zip(rows, results, strict=True):
+        # every message gets an intent the dialogue knows, with confidences that are probabilities
+        assert result["intent"]["name"] in intents, row["question"]
+        assert all(0.0 <= r["confidence"] <= 1.0 for r in [result["intent"], *result.get("intent_ranking", [])])
 
 
 @pytest.mark.parametrize(
