@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -13,6 +13,7 @@ from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_safety_reply
+from spinebot.parse_data import SAFETY_KEY, SafetyData
 from spinebot.replies import default_replies
 
 
@@ -173,7 +174,9 @@ class ActionSafetyReply(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         knowledge, clinic = default_knowledge_base(), default_clinic_settings()
         latest = tracker.latest_message or {}
-        safety = latest.get("safety") or {"levels": [(latest.get("intent") or {}).get("name")], "firings": []}
+        safety = cast(SafetyData, latest.get(SAFETY_KEY)) or SafetyData(
+            levels=[str((latest.get("intent") or {}).get("name"))], firings=[]
+        )
         safety["levels"] = [level for level in safety.get("levels") or [] if level in knowledge]
         if not safety["levels"]:  # reached without a verdict: never leave an urgent message unanswered
             safety["levels"] = ["urgent_emergency"]

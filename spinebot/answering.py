@@ -12,11 +12,12 @@ Two jobs, kept apart so each can be tested without Rasa running:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, cast
 
 from spinebot.clinic import ClinicSettings
 from spinebot.handoff import handoff_text
 from spinebot.knowledge import ANSWER_KIND, Entry, KnowledgeBase
+from spinebot.parse_data import SCOPE_KEY, SafetyData, ScopeData
 from spinebot.replies import Replies, fill
 
 FOLLOWUP_PREFIX = "followup_"
@@ -445,7 +446,8 @@ def out_of_scope_messages(
 
 def uncovered_words(latest_message: Dict[str, Any]) -> List[str]:
     """The spine conditions a message named that the knowledge base does not cover."""
-    return list(((latest_message or {}).get("scope") or {}).get("uncovered_words") or [])
+    scope = cast(ScopeData, (latest_message or {}).get(SCOPE_KEY) or {})
+    return list(scope.get("uncovered_words") or [])
 
 
 def empty_message_messages(replies: Replies, channel: Optional[str]) -> List[Message]:
@@ -455,7 +457,7 @@ def empty_message_messages(replies: Replies, channel: Optional[str]) -> List[Mes
 
 
 def safety_messages(
-    safety: Dict[str, Any], knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]
+    safety: SafetyData, knowledge: KnowledgeBase, clinic: ClinicSettings, channel: Optional[str]
 ) -> List[Message]:
     """The urgent or crisis replies for every level that fired, most urgent first.
 
@@ -474,7 +476,7 @@ def safety_messages(
     return messages
 
 
-def buried_question(safety: Dict[str, Any], knowledge: KnowledgeBase, min_confidence: float = 0.5) -> Optional[Entry]:
+def buried_question(safety: SafetyData, knowledge: KnowledgeBase, min_confidence: float = 0.5) -> Optional[Entry]:
     """The knowledge question a patient also asked in an urgent message, if the model was sure of it."""
     entry = knowledge.for_intent(safety.get("replaced_intent"))
     confident = (safety.get("replaced_confidence") or 0.0) >= min_confidence

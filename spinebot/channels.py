@@ -34,6 +34,7 @@ from sanic.request import Request
 from spinebot import answering, handoff, rasa_tuning
 from spinebot.clinic import ClinicSettings, default_clinic_settings
 from spinebot.knowledge import KnowledgeBase, default_knowledge_base
+from spinebot.parse_data import SafetyData
 from spinebot.replies import Replies, default_replies
 
 logger = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class MessageGate:
         knowledge: KnowledgeBase,
         clinic: ClinicSettings,
         replies: Replies,
-        safety_check: Callable[[str], Dict[str, Any]],
+        safety_check: Callable[[str], SafetyData],
     ) -> None:
         self.settings = settings
         self._knowledge = knowledge
@@ -279,7 +280,7 @@ class MessageGate:
         await (channel or message.output_channel).send_text_message(message.sender_id, text)
 
     async def _say_safety(
-        self, message: UserMessage, safety: Dict[str, Any], channel: Optional[OutputChannel] = None
+        self, message: UserMessage, safety: SafetyData, channel: Optional[OutputChannel] = None
     ) -> None:
         """The full urgent or crisis reply, when the safety check fires on a message the bot won't see."""
         if not safety.get("levels"):
@@ -289,7 +290,7 @@ class MessageGate:
             await output.send_response(message.sender_id, reply)
 
 
-def load_safety_check() -> Callable[[str], Dict[str, Any]]:
+def load_safety_check() -> Callable[[str], SafetyData]:
     """The deterministic safety check on the project's spaCy pipeline (no model, no I/O)."""
     import spacy
 

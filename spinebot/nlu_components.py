@@ -7,7 +7,7 @@ patient typed ("laser op"): follow-up questions are then resolved against a stab
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Text, Type, Union
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -23,6 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot.handoff import default_stop_requests
 from spinebot.nlp import SUBJECT_LABEL
+from spinebot.parse_data import SAFETY_KEY, SCOPE_KEY, STOP_KEY, SafetyData, ScopeData, StopData
 from spinebot.safety import load_safety_patterns, safety_detector_for
 from spinebot.scope import scope_checker_for
 
@@ -102,7 +103,9 @@ SERVICE_INTENTS = CONVERSATION_INTENTS | {
 }
 
 
-def override_intent(message: Message, intent_name: str, reason: Dict[Text, Any], key: Text) -> None:
+def override_intent(
+    message: Message, intent_name: str, reason: Union[SafetyData, ScopeData, StopData], key: Text
+) -> None:
     """Replace the predicted intent, keeping the classifier's ranking below it and saying why."""
     ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != intent_name]
     chosen = {"name": intent_name, "confidence": 1.0}
@@ -128,11 +131,11 @@ class ScopeGuard(UntrainedSpacyComponent):
                 continue
             verdict = checker.check(doc)
             if verdict.out_of_scope:
-                reason = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
-                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
+                reason: ScopeData = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
+                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key=SCOPE_KEY)
             elif verdict.uncovered_condition and intent not in SERVICE_INTENTS:
                 reason = {"uncovered_words": list(dict.fromkeys(verdict.uncovered_words)), "replaced_intent": intent}
-                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key="scope")
+                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key=SCOPE_KEY)
         return messages
 
 
@@ -173,7 +176,7 @@ class StopRequestGuard(UntrainedSpacyComponent):
             intent = (message.get(INTENT) or {}).get("name")
             is_stop = stops.is_stop_request(message.get(TEXT) or "")
             if is_stop and intent != CANCEL_INTENT:
-                override_intent(message, CANCEL_INTENT, {"reason": "stop phrase"}, key="stop_request")
+                override_intent(message, CANCEL_INTENT, StopData(reason="stop phrase"), key=STOP_KEY)
             elif intent == CANCEL_INTENT and not is_stop:
                 ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != CANCEL_INTENT]
                 best = ranking[0] if ranking else {"name": None, "confidence": 0.0}
@@ -215,5 +218,5 @@ class SafetyGuard(UntrainedSpacyComponent):
             reason = verdict.as_dict()
             reason["replaced_intent"] = replaced.get("name")
             reason["replaced_confidence"] = replaced.get("confidence")
-            override_intent(message, verdict.level, reason, key="safety")
+            override_intent(message, verdict.level, reason, key=SAFETY_KEY)
         return messages

@@ -27,6 +27,7 @@ from spacy.tokens import Doc
 
 from spinebot import paths
 from spinebot.nlp import COMMON_WORDS_TABLE
+from spinebot.parse_data import FiringData, SafetyData
 
 BLOCKER = "__BLOCKER"
 SENTENCE_BREAK = "__SENTENCE_BREAK"
@@ -71,7 +72,7 @@ class Firing:
     says: str
     matched: Mapping[str, Tuple[str, ...]]
 
-    def as_dict(self) -> Dict:
+    def as_dict(self) -> FiringData:
         return {
             "rule": self.rule_id,
             "level": self.level,
@@ -102,7 +103,7 @@ class SafetyVerdict:
         levels = self.levels
         return levels[0] if levels else None
 
-    def as_dict(self) -> Dict:
+    def as_dict(self) -> SafetyData:
         return {
             "level": self.level,
             "levels": self.levels,
