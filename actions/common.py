@@ -8,6 +8,8 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from spinebot.storage import utcnow
+
 
 def send(dispatcher: CollectingDispatcher, messages: List[Dict[str, Any]]) -> None:
     for message in messages:
@@ -19,5 +21,5 @@ def channel(tracker: Tracker) -> Optional[str]:
 
 
 def now() -> dt.datetime:
-    """The real clock; tests give the actions a fixed one instead."""
-    return dt.datetime.now(dt.timezone.utc)
+    """The real clock (the same one the project's tables use); tests give the actions a fixed one instead."""
+    return utcnow()

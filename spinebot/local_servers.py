@@ -16,7 +16,7 @@ import requests
 from spinebot import paths
 
 BIN = paths.PROJECT_ROOT / ".venv" / "bin"
-MODEL = paths.PROJECT_ROOT / "models" / "spinebot.tar.gz"
+MODEL = paths.MODEL_FILE
 
 
 # Simulated patients all come from 127.0.0.1 and type faster than people: the rate limits are off

@@ -16,7 +16,6 @@ import enum
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, List, Optional
 
 import sqlalchemy as sa
@@ -42,7 +41,7 @@ def database_url() -> str:
     if url:
         # Heroku-style URLs say postgres://, which SQLAlchemy 1.4 no longer accepts.
         return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
-    data_dir = Path(os.environ.get("SPINEBOT_DATA_DIR", paths.DATA_DIR))
+    data_dir = paths.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / DEFAULT_SQLITE_NAME).resolve()}"
 

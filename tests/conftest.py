@@ -18,7 +18,7 @@ from spinebot.clinic import load_clinic_settings  # noqa: E402
 from spinebot.knowledge import load_knowledge_base  # noqa: E402
 
 SHARED_DIR = paths.PROJECT_ROOT.parent / "shared"
-MODEL_PATH = paths.PROJECT_ROOT / "models" / "spinebot.tar.gz"
+MODEL_PATH = paths.MODEL_FILE
 ARTIFACTS_DIR = paths.PROJECT_ROOT / "test-artifacts"
 
 

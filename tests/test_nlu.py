@@ -171,7 +171,7 @@ def test_the_classifiers_fast_probabilities_equal_scikit_learns(tmp_path):
 
     from spinebot.intent_classifier import FocusedIntentClassifier
 
-    with tarfile.open(paths.PROJECT_ROOT / "models" / "spinebot.tar.gz") as archive:
+    with tarfile.open(paths.MODEL_FILE) as archive:
         member = next(m for m in archive.getmembers() if m.name.endswith("classifier.skops"))
         archive.extract(member, tmp_path)
     saved = tmp_path / member.name

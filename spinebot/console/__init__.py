@@ -30,7 +30,7 @@ from spinebot.console.accounts import Accounts, SignedInUser
 from spinebot.console.callbacks import CallbackQueue, aware
 from spinebot.console.conversations import FILTERS, Conversation, ConversationReader
 from spinebot.console.retention import erase_conversation
-from spinebot.storage import CallbackStatus, Store, default_store
+from spinebot.storage import CallbackStatus, Store, default_store, utcnow
 
 SESSION_MINUTES = int(os.environ.get("SPINEBOT_CONSOLE_SESSION_MINUTES", "30"))
 PAGE_SIZE = 25
@@ -282,7 +282,7 @@ def create_app(store: Optional[Store] = None, config: Optional[Dict[str, Any]] =
         found = reader.find()
         feedback = [(f.kb_id, f.helpful) for f in store.feedback()]
         numbers = insights.figures(found, feedback)
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = utcnow().date()
         per_day = dict(numbers.per_day)
         days = [(day, per_day.get(day, 0)) for day in insights.last_days(30, today)]
         audit("view", "insights")
