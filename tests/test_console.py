@@ -8,24 +8,16 @@ import subprocess
 import uuid
 
 import pytest
-import requests
 
 from spinebot import paths
 from spinebot.console import create_app
 from spinebot.console.accounts import MAX_FAILED_SIGN_INS, AccountError, Accounts
 from spinebot.local_servers import running_bot
 from spinebot.storage import CallbackStatus, Store
+from tests.helpers import say
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "correct horse battery"
-
-
-def say(bot, sender: str, text: str):
-    response = requests.post(
-        f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -12,6 +12,7 @@ import requests
 import socketio
 
 from spinebot.local_servers import running_bot
+from tests.helpers import contract, say, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -20,20 +21,6 @@ pytestmark = pytest.mark.e2e
 def bot(tmp_path_factory):
     with running_bot(tmp_path_factory.mktemp("e2e")) as urls:
         yield urls
-
-
-def say(bot, sender: str, text: str) -> List[Dict[str, Any]]:
-    response = requests.post(
-        f"{bot['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def contract(replies) -> Dict[str, Any]:
-    customs = [reply["custom"] for reply in replies if "custom" in reply]
-    assert len(customs) == 1, replies
-    return customs[0]
 
 
 def test_greeting_says_what_it_does_and_999(bot):
@@ -129,10 +116,6 @@ def test_urgent_message_gets_urgent_reply_first_and_is_flagged(bot):
             (sender,),
         ).fetchall()
     assert flags, "the conversation is not marked for staff"
-
-
-def texts(replies) -> str:
-    return "\n".join(reply.get("text", "") for reply in replies)
 
 
 def test_call_back_form_invalid_phone_correction_and_storage(bot):

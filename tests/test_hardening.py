@@ -23,6 +23,7 @@ import socketio
 
 from spinebot.clinic import default_clinic_settings
 from spinebot.local_servers import running_bot
+from tests.helpers import kb_id, say, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -45,21 +46,6 @@ def post(bot, body: Any, raw: bool = False, timeout: float = 60) -> requests.Res
     if raw:
         return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=timeout)
     return requests.post(url, json=body, timeout=timeout)
-
-
-def say(bot, sender: str, text: str) -> List[Dict[str, Any]]:
-    response = post(bot, {"sender": sender, "message": text})
-    assert response.status_code == 200, response.text[:300]
-    return response.json()
-
-
-def texts(replies) -> str:
-    return " ".join(reply.get("text", "") for reply in replies)
-
-
-def kb_id(replies) -> Any:
-    customs = [reply["custom"] for reply in replies if "custom" in reply]
-    return customs[0].get("kb_id") if customs else None
 
 
 def stored_events(bot, sender: str) -> List[Dict[str, Any]]:

@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import requests
 import socketio
 import sqlalchemy as sa
 
 from spinebot.local_servers import free_port, running_bot, stop
 from tests.conftest import report
+from tests.helpers import say
 
 pytestmark = pytest.mark.e2e
 POSTGRES_URL = os.environ.get("SPINEBOT_TEST_POSTGRES_URL", "")
@@ -163,12 +163,6 @@ def cluster(tmp_path_factory):
             replicas.append(stack.enter_context(running_bot(workdir / name, env)))
         front = stack.enter_context(nginx_in_front(workdir, [replica["rasa"] for replica in replicas]))
         yield {"replicas": replicas, "front": front, "workdir": workdir}
-
-
-def say(base_url: str, sender: str, text: str) -> List[Dict[str, Any]]:
-    response = requests.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120)
-    assert response.status_code == 200, response.text[:300]
-    return response.json()
 
 
 def subject_of(replies: List[Dict[str, Any]], knowledge) -> Optional[str]:
