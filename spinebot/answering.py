@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, cast
 
 from spinebot.clinic import ClinicSettings
 from spinebot.handoff import handoff_text
+from spinebot.intents import OUT_OF_SCOPE_INTENT, PERSONAL_INTENT, SERVICE_ENTRIES
 from spinebot.knowledge import ANSWER_KIND, Entry, KnowledgeBase
 from spinebot.parse_data import SCOPE_KEY, SafetyData, ScopeData
 from spinebot.replies import Replies, fill
@@ -23,10 +24,7 @@ from spinebot.replies import Replies, fill
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
 NOT_COVERED_INTENT = "not_covered"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
-PERSONAL_INTENT = "personal_advice"
 # Entries about the clinic's services: never offered as "general information" for a personal case.
-SERVICE_ENTRIES = frozenset({"clinic_contact", "booking", "costs", PERSONAL_INTENT})
 # A personal question is answered with a general entry only when the model saw it this clearly.
 MIN_PERSONAL_GENERAL_CONFIDENCE = 0.12
 MAX_CLARIFY_OPTIONS = 3

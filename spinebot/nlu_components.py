@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot.handoff import default_stop_requests
+from spinebot.intents import CANCEL_INTENT, CONVERSATION_INTENTS, OUT_OF_SCOPE_INTENT, SERVICE_INTENTS
 from spinebot.nlp import SUBJECT_LABEL
 from spinebot.parse_data import SAFETY_KEY, SCOPE_KEY, STOP_KEY, SafetyData, ScopeData, StopData
 from spinebot.safety import load_safety_patterns, safety_detector_for
@@ -83,26 +84,6 @@ class SubjectEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
         return messages
 
 
-# Intents that carry no question about a subject: a foreign word in "thanks, bye" changes nothing.
-CONVERSATION_INTENTS = frozenset({"greet", "goodbye", "thanks", "restart", "out_of_scope"})
-OUT_OF_SCOPE_INTENT = "out_of_scope"
-# Requests about the clinic or the patient's own care stand, whatever condition they name.
-SERVICE_INTENTS = CONVERSATION_INTENTS | {
-    "personal_advice",
-    "human_handoff",
-    "booking",
-    "costs",
-    "clinic_contact",
-    "opening_hours",
-    "request_callback",
-    "feedback_positive",
-    "feedback_negative",
-    "cancel",
-    "affirm",
-    "deny",
-}
-
-
 def override_intent(
     message: Message, intent_name: str, reason: Union[SafetyData, ScopeData, StopData], key: Text
 ) -> None:
@@ -156,9 +137,6 @@ class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
         if with_features:
             super().process(with_features)
         return messages
-
-
-CANCEL_INTENT = "cancel"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
