@@ -72,8 +72,10 @@ bench: install train
 audit:
 	bash scripts/audit.sh
 
+# requirements.lock from requirements.in, every pin with the sha256 of its file (scripts/lock.py);
+# `make lock ARGS=--keep-versions` only recomputes the hashes of the current pins.
 lock:
-	$(BIN)/python -m pip freeze --exclude-editable > requirements.lock
+	$(BIN)/python scripts/lock.py $(ARGS)
 
 clean:
 	rm -rf build models results $(STAMPS)
