@@ -22,6 +22,7 @@ import yaml
 from spinebot import paths
 from spinebot.clinic import ClinicSettings
 from spinebot.replies import Replies, fill
+from spinebot.text import one_line
 
 MAX_NAME_LENGTH = 80
 MAX_TIME_LENGTH = 120
@@ -49,7 +50,7 @@ class Checked:
 
 
 def check_name(text: str, replies: Replies) -> Checked:
-    name = re.sub(r"\s+", " ", (text or "").strip())
+    name = one_line(text)
     if not name:
         return Checked(problem=replies.callback["name_missing"])
     if len(name) > MAX_NAME_LENGTH or len(name.split()) > 6 or re.search(r"[\d?@<>{}\[\]/\\]", name):
@@ -76,14 +77,14 @@ def display_phone(e164: str) -> str:
 
 
 def check_best_time(text: str, replies: Replies) -> Checked:
-    value = re.sub(r"\s+", " ", (text or "").strip())
+    value = one_line(text)
     if not value or len(value) > MAX_TIME_LENGTH:
         return Checked(problem=replies.callback["time_missing"])
     return Checked(value=value)
 
 
 def check_topic(text: str, replies: Replies) -> Checked:
-    value = re.sub(r"\s+", " ", (text or "").strip())
+    value = one_line(text)
     if value.lower().strip(".! ") in SKIP_WORDS:
         return Checked(value=NO_TOPIC)
     if len(value) > MAX_TOPIC_LENGTH:

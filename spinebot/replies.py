@@ -18,6 +18,7 @@ from typing import Any, Dict, Mapping, Optional
 import yaml
 
 from spinebot import paths
+from spinebot.text import one_line
 
 REPLIES_FILE = Path("conversation") / "replies.yml"
 NOT_COVERED_KEYS = ("facet", "general", "who_can_help", "offer")
@@ -119,7 +120,7 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 def _text(raw: Any, where: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise RepliesError(f"{REPLIES_FILE}: {where}: must be non-empty text")
-    return " ".join(raw.split())
+    return one_line(raw)
 
 
 def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
@@ -177,7 +178,7 @@ def _facet_cues(raw: Mapping[str, Any], facets: Mapping[str, Any]) -> Dict[str, 
             raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: not a facet listed under `facets`")
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
             raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: must be a list of words or phrases")
-        cues[facet] = tuple(" ".join(w.lower().split()) for w in words)
+        cues[facet] = tuple(one_line(w.lower()) for w in words)
     return cues
 
 

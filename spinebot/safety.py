@@ -14,7 +14,6 @@ person ("what is cauda equina?"); crisis language is never ignored.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +27,7 @@ from spacy.tokens import Doc
 from spinebot import paths
 from spinebot.nlp import COMMON_WORDS_TABLE
 from spinebot.parse_data import FiringData, SafetyData
+from spinebot.text import one_line
 
 BLOCKER = "__BLOCKER"
 SENTENCE_BREAK = "__SENTENCE_BREAK"
@@ -200,7 +200,7 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
 def clean_text(text: str) -> str:
     """Typographic quotes to plain ones and runs of whitespace to one space, nothing else."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    return re.sub(r"\s+", " ", text).strip()
+    return one_line(text)
 
 
 class SafetyDetector:
