@@ -46,6 +46,7 @@ SCRIPT = [
 ]
 FOLLOW_UPS = {2, 4, 6, 8}  # turn index → must stay on the subject of the turn before
 CONVERSATIONS = 200
+RACES = 80  # conversations whose next two messages reach both replicas at the same moment
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -286,7 +287,7 @@ def test_two_messages_of_one_conversation_sent_at_once_to_both_replicas_are_take
     """The Redis lock store at work: without it both replicas read the same tracker, and the events
     of one turn are lost or stored twice."""
     urls = [replica["rasa"] for replica in cluster["replicas"]]
-    senders = [f"race-{uuid.uuid4().hex}" for _ in range(40)]
+    senders = [f"race-{uuid.uuid4().hex}" for _ in range(RACES)]
     pair = ["what is IDD therapy?", "what is laser spine surgery?"]
     for sender in senders:
         say(urls[0], sender, "hello")
@@ -305,7 +306,7 @@ def test_two_messages_of_one_conversation_sent_at_once_to_both_replicas_are_take
         if users[:1] != ["hello"] or sorted(users[1:]) != sorted(pair) or starts != 1 or len(bots) < 3:
             problems[sender] = (users, starts, len(bots))
     report(
-        f"scale-out: 40 conversations with 2 messages sent at once to different replicas: "
+        f"scale-out: {RACES} conversations with 2 messages sent at once to different replicas: "
         f"{len(problems)} with lost, doubled or interleaved events"
     )
     assert not problems, list(problems.items())[:3]
