@@ -23,7 +23,7 @@ REDIS_URL_ENV = "SPINEBOT_REDIS_URL"
 
 
 class EnvLockStore(LockStore):
-    """Builds Rasa's own `RedisLockStore` or `InMemoryLockStore` (storage stays Rasa's tested code)."""
+    """Builds `AtomicRedisLockStore` (Rasa's Redis store, each change atomic) or Rasa's `InMemoryLockStore`."""
 
     def __new__(cls, endpoint_config: Optional[Any] = None) -> LockStore:  # type: ignore[misc]
         return lock_store_for(os.environ.get(REDIS_URL_ENV, "").strip())
