@@ -15,7 +15,7 @@ from spinebot import answering, handoff
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
 from spinebot.notifications import notify_callback_request
-from spinebot.replies import default_replies, fill
+from spinebot.replies import default_replies, fill, opening_hours_sentence
 from spinebot.storage import CallbackDetails, default_store
 
 logger = logging.getLogger(__name__)
@@ -51,9 +51,10 @@ class ActionOpeningHours(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         clinic, replies = default_clinic_settings(), default_replies()
-        text = f"{handoff.availability_sentence(clinic, self.clock(), replies)} {clinic.opening_hours_sentence()}"
+        hours = opening_hours_sentence(clinic, replies)
+        text = f"{handoff.availability_sentence(clinic, self.clock(), replies)} {hours}"
         if not clinic.hours_known:
-            text = f"{clinic.opening_hours_sentence()} {answering.fill_clinic(replies.handoff['numbers'], clinic)}"
+            text = f"{hours} {answering.fill_clinic(replies.handoff['numbers'], clinic, replies)}"
         dispatcher.utter_message(text=text, buttons=[answering.callback_button(replies)])
         send(dispatcher, [answering.custom_message({"kb_id": None, "type": "opening_hours"}, channel(tracker))])
         return []

@@ -19,7 +19,7 @@ from spinebot.handoff import handoff_text
 from spinebot.intents import OUT_OF_SCOPE_INTENT, PERSONAL_INTENT, SERVICE_ENTRIES
 from spinebot.knowledge import ANSWER_KIND, Entry, KnowledgeBase
 from spinebot.parse_data import SCOPE_KEY, SafetyData, ScopeData
-from spinebot.replies import Replies, fill
+from spinebot.replies import Replies, clinic_placeholders, default_replies, fill, source_line
 
 FOLLOWUP_PREFIX = "followup_"
 FALLBACK_INTENT = "nlu_fallback"
@@ -299,9 +299,15 @@ def previous_user_message(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     return user_messages[-2] if len(user_messages) >= 2 else {}
 
 
-def render_answer(entry: Entry, clinic: ClinicSettings) -> str:
+def render_answer(entry: Entry, clinic: ClinicSettings, replies: Optional[Replies] = None) -> str:
     """The answer's text with clinic facts filled in from the settings file."""
-    return fill_clinic(entry.answer, clinic).strip()
+    return fill_clinic(entry.answer, clinic, replies).strip()
+
+
+def answer_bubble(entry: Entry, clinic: ClinicSettings, replies: Optional[Replies] = None) -> str:
+    """An entry's answer and, under it, the line citing its sources: one chat message."""
+    replies = replies or default_replies()
+    return one_bubble(f"{render_answer(entry, clinic, replies)}\n\n_{source_line(entry, replies)}_")
 
 
 def one_bubble(text: str) -> str:
@@ -343,9 +349,9 @@ def custom_message(contract: Dict[str, Any], channel: Optional[str]) -> Message:
     return {"json_message": contract}
 
 
-def fill_clinic(text: str, clinic: ClinicSettings) -> str:
+def fill_clinic(text: str, clinic: ClinicSettings, replies: Optional[Replies] = None) -> str:
     """Text with the clinic's facts ({clinic_name}, {phone_numbers}...) filled in from clinic.yml."""
-    return fill(text, clinic.placeholders())
+    return fill(text, clinic_placeholders(clinic, replies or default_replies()))
 
 
 def knowledge_messages(
@@ -361,7 +367,7 @@ def knowledge_messages(
     For a question about the patient's own case (`personal`), the reminder that only their doctor
     can judge comes first, and the contract says `"personal": true`.
     """
-    messages: List[Message] = [{"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")}]
+    messages: List[Message] = [{"text": answer_bubble(entry, clinic, replies)}]
     if personal:
         messages.insert(0, {"text": one_bubble(fill_clinic(replies.personal_reminder, clinic))})
     related = [knowledge[entry_id] for entry_id in entry.related]
@@ -437,7 +443,7 @@ def out_of_scope_messages(
     any), what it can, and who can."""
     opening = replies.answers["out_of_scope_named" if uncovered else "out_of_scope"]
     template = f"{opening} {replies.answers['what_i_cover']}\n{replies.answers['who_else_can_help']}"
-    text = fill(template, {**clinic.placeholders(), "conditions": " or ".join(uncovered[:2])})
+    text = fill(template, {**clinic_placeholders(clinic, replies), "conditions": " or ".join(uncovered[:2])})
     contract = {"kb_id": None, "type": "out_of_scope"}
     return [{"text": one_bubble(text)}, custom_message(contract, channel)]
 
@@ -466,7 +472,7 @@ def safety_messages(
     firings = safety.get("firings") or []
     for level in safety.get("levels") or []:
         entry = knowledge[level]
-        messages.append({"text": one_bubble(f"{render_answer(entry, clinic)}\n\n_{entry.source_line}_")})
+        messages.append({"text": answer_bubble(entry, clinic)})
         contract = knowledge_contract(entry)
         contract["type"] = "crisis" if entry.subject == "crisis" else "urgent"
         contract["safety"] = {"level": level, "rules": [f["rule"] for f in firings if f.get("level") == level]}
@@ -486,6 +492,6 @@ def handoff_messages(
 ) -> List[Message]:
     """Wanting a person or an appointment: whether the clinic is open, the numbers, the booking
     entry's source, and the offer of a call back."""
-    text = one_bubble(f"{handoff_text(clinic, now, replies)}\n\n_{booking.source_line}_")
+    text = one_bubble(f"{handoff_text(clinic, now, replies)}\n\n_{source_line(booking, replies)}_")
     buttons = [callback_button(replies), {"title": replies.buttons["no_thanks"], "payload": "/deny"}]
     return [{"text": text, "buttons": buttons}, custom_message(knowledge_contract(booking), channel)]

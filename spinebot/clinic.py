@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -54,14 +54,6 @@ class ClinicSettings:
     def hours_known(self) -> bool:
         return bool(self.opening_hours)
 
-    @property
-    def phone_text(self) -> str:
-        """Numbers as a patient reads them in a sentence."""
-        parts = [f"{phone.display} ({phone.label})" if phone.label else phone.display for phone in self.phone_numbers]
-        if len(parts) == 1:
-            return parts[0]
-        return ", ".join(parts[:-1]) + " or " + parts[-1]
-
     def is_open(self, moment: dt.datetime) -> Optional[bool]:
         """Whether the clinic is open at `moment`, or None when the hours have not been set."""
         if not self.hours_known:
@@ -88,32 +80,9 @@ class ClinicSettings:
                 return opening
         return None
 
-    def opening_hours_sentence(self) -> str:
-        """A sentence giving the hours, or an honest note that they are not listed here."""
-        if not self.hours_known:
-            return "I don't have the clinic's opening hours, so please call to check when the team is available."
-        parts = [
-            f"{day.capitalize()} {start:%H:%M}-{end:%H:%M}"
-            for day in WEEKDAYS
-            if (hours := self.opening_hours.get(day)) and (start := hours[0]) and (end := hours[1])
-        ]
-        return "Opening hours: " + ", ".join(parts) + "."
-
-    def placeholders(self) -> Dict[str, str]:
-        """Values that knowledge answers may use as {placeholders}."""
-        return {
-            "clinic_name": self.name,
-            "address": self.address,
-            "phone_numbers": self.phone_text,
-            "opening_hours_sentence": self.opening_hours_sentence(),
-            "email_sentence": self.email_sentence(),
-        }
-
-    def email_sentence(self) -> str:
-        """The email address when the clinic has given one; never a guess."""
-        if self.email:
-            return f"Email: {self.email}."
-        return "I don't have the clinic's email address, so please phone."
+    def hours_by_day(self) -> List[Tuple[str, dt.time, dt.time]]:
+        """The opening hours in weekday order, for wording to present (replies.yml)."""
+        return [(day, hours[0], hours[1]) for day in WEEKDAYS if (hours := self.opening_hours.get(day))]
 
 
 def _parse_phone(raw: object, index: int, region: str) -> PhoneNumber:

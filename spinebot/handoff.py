@@ -21,7 +21,7 @@ import yaml
 
 from spinebot import paths
 from spinebot.clinic import ClinicSettings
-from spinebot.replies import Replies, fill
+from spinebot.replies import Replies, clinic_placeholders, fill
 from spinebot.text import one_line
 
 MAX_NAME_LENGTH = 80
@@ -101,9 +101,9 @@ def field_to_change(text: str) -> Optional[str]:
     return None
 
 
-def _say(template: str, clinic: ClinicSettings, **values: str) -> str:
+def _say(template: str, clinic: ClinicSettings, replies: Replies, **values: str) -> str:
     """A sentence from replies.yml with the clinic's facts and these `values` filled in."""
-    return fill(template, {**clinic.placeholders(), **values})
+    return fill(template, {**clinic_placeholders(clinic, replies), **values})
 
 
 def field_label(field: str, replies: Replies) -> str:
@@ -142,7 +142,7 @@ def handoff_text(clinic: ClinicSettings, now: dt.datetime, replies: Replies) -> 
     return " ".join(
         [
             availability_sentence(clinic, now, replies),
-            _say(replies.handoff[offer], clinic),
+            _say(replies.handoff[offer], clinic, replies),
             replies.handoff["no_medical_details"],
         ]
     )
@@ -158,12 +158,12 @@ def what_happens_next(clinic: ClinicSettings, now: dt.datetime, best_time: str, 
         when = fill(replies.callback["seen_once_open"], {"when": _when(opening, now, replies)})
     else:
         when = replies.callback["seen_when_next_open"]
-    return _say(replies.callback["saved"], clinic, when=when, best_time=best_time)
+    return _say(replies.callback["saved"], clinic, replies, when=when, best_time=best_time)
 
 
 def consent_text(clinic: ClinicSettings, replies: Replies, privacy_url: str = "") -> str:
     """Explicit consent to store the details, with the clinic's privacy notice when it has one."""
-    consent = _say(replies.callback["consent"], clinic)
+    consent = _say(replies.callback["consent"], clinic, replies)
     if not privacy_url:
         return consent
     return f"{consent} {fill(replies.callback['privacy_link'], {'privacy_url': privacy_url})}"

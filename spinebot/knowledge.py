@@ -68,12 +68,6 @@ class Entry:
     offer_callback: bool = False
     file: str = ""
 
-    @property
-    def source_line(self) -> str:
-        """The short citation shown under every answer, with the clinical review date."""
-        titles = "; ".join(source.title for source in self.sources)
-        return f"Source: {titles} (reviewed {self.last_reviewed:%d %B %Y})"
-
 
 @dataclass(frozen=True)
 class Subject:

@@ -13,12 +13,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 import yaml
 
 from spinebot import paths
+from spinebot.clinic import ClinicSettings
 from spinebot.text import one_line
+
+if TYPE_CHECKING:
+    from spinebot.knowledge import Entry
 
 REPLIES_FILE = Path("conversation") / "replies.yml"
 NOT_COVERED_KEYS = ("facet", "general", "who_can_help", "offer")
@@ -69,6 +73,8 @@ CALLBACK_KEYS = (
     "not_saved",
 )
 CALLBACK_FIELD_KEYS = ("label", "summary")
+# Clinic facts from clinic.yml put into words ({email_sentence}, {opening_hours_sentence}, {phone_numbers}).
+CLINIC_KEYS = ("hours_unknown", "opening_hours", "day_hours", "email", "email_unknown", "phone_labelled", "phone_list")
 BUTTON_KEYS = ("callback", "no_thanks", "skip_topic", "consent_yes", "consent_no", "send_callback", "change_field")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -93,6 +99,9 @@ class Replies:
     facet_cues: Mapping[str, tuple] = field(default_factory=dict)
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
+    # The clinic settings' facts as sentences, and the citation line under every answer.
+    clinic: Mapping[str, str] = field(default_factory=dict)
+    source_line: str = ""
 
     def facet_question(self, facet: str, subject_name: str) -> Optional[str]:
         """'whether laser spine surgery is painful', or None for an unknown facet."""
@@ -115,6 +124,52 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     again; a placeholder with no value is left as it is, for the next filler.
     """
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+def clinic_placeholders(clinic: ClinicSettings, replies: Replies) -> Dict[str, str]:
+    """Values that knowledge answers and replies may use as {placeholders}: the clinic's facts
+    from clinic.yml, worded by replies.yml (never a guessed email or hours)."""
+    return {
+        "clinic_name": clinic.name,
+        "address": clinic.address,
+        "phone_numbers": phone_numbers_text(clinic, replies),
+        "opening_hours_sentence": opening_hours_sentence(clinic, replies),
+        "email_sentence": fill(replies.clinic["email"], {"email": clinic.email})
+        if clinic.email
+        else replies.clinic["email_unknown"],
+    }
+
+
+def phone_numbers_text(clinic: ClinicSettings, replies: Replies) -> str:
+    """The clinic's numbers as a patient reads them in a sentence, each with its label if any."""
+    parts = [
+        fill(replies.clinic["phone_labelled"], {"number": phone.display, "label": phone.label})
+        if phone.label
+        else phone.display
+        for phone in clinic.phone_numbers
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    return fill(replies.clinic["phone_list"], {"earlier": ", ".join(parts[:-1]), "last": parts[-1]})
+
+
+def opening_hours_sentence(clinic: ClinicSettings, replies: Replies) -> str:
+    """The hours, or an honest note that they are not listed here."""
+    if not clinic.hours_known:
+        return replies.clinic["hours_unknown"]
+    days = [
+        fill(
+            replies.clinic["day_hours"], {"day": day.capitalize(), "opens": f"{start:%H:%M}", "closes": f"{end:%H:%M}"}
+        )
+        for day, start, end in clinic.hours_by_day()
+    ]
+    return fill(replies.clinic["opening_hours"], {"hours": ", ".join(days)})
+
+
+def source_line(entry: Entry, replies: Replies) -> str:
+    """The short citation shown under every answer, with its clinical review date."""
+    titles = "; ".join(source.title for source in entry.sources)
+    return fill(replies.source_line, {"titles": titles, "date": f"{entry.last_reviewed:%d %B %Y}"})
 
 
 def _text(raw: Any, where: str) -> str:
@@ -168,6 +223,8 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         buttons=_section(data, "buttons", BUTTON_KEYS),
         facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
         gate=_section(data, "gate", GATE_KEYS),
+        clinic=_section(data, "clinic", CLINIC_KEYS),
+        source_line=_text(data.get("source_line"), "source_line"),
     )
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from spinebot.clinic import ClinicSettingsError, load_clinic_settings
+from spinebot.replies import default_replies, opening_hours_sentence, phone_numbers_text
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -22,14 +23,14 @@ def test_shipped_settings_load_with_published_numbers(clinic):
     assert clinic.name == "The Harley Street Spine Clinic"
     assert "144 Harley Street" in clinic.address
     assert "+442033698747" in [phone.e164 for phone in clinic.phone_numbers]
-    assert "020 3369 8747" in clinic.phone_text
+    assert "020 3369 8747" in phone_numbers_text(clinic, default_replies())
 
 
 def test_hours_unknown_means_no_open_or_closed_claim(clinic):
     assert not clinic.hours_known
     assert clinic.is_open(dt.datetime(2026, 11, 23, 10, tzinfo=LONDON)) is None
     assert clinic.next_opening(dt.datetime(2026, 11, 23, 10, tzinfo=LONDON)) is None
-    assert "don't have the clinic's opening hours" in clinic.opening_hours_sentence()
+    assert "don't have the clinic's opening hours" in opening_hours_sentence(clinic, default_replies())
 
 
 def test_open_and_closed_with_hours_set_across_summer_time(tmp_path):
@@ -66,10 +67,19 @@ def test_invalid_phone_number_is_rejected(tmp_path):
 
 
 def test_retention_period_is_a_setting_and_is_checked(tmp_path):
-    from spinebot.clinic import ClinicSettingsError, load_clinic_settings
-
     assert load_clinic_settings().retention_days == 365
     path = tmp_path / "clinic.yml"
     path.write_text("name: X\naddress: Y\nphone_numbers: [{number: '020 3369 8747'}]\nretention_days: 0\n")
     with pytest.raises(ClinicSettingsError, match="retention_days"):
         load_clinic_settings(path)
+
+
+def test_set_hours_and_labelled_numbers_are_worded_from_the_replies_file(tmp_path):
+    settings = write_settings(
+        tmp_path,
+        "  - number: '020 7000 0000'\n    label: main line\nopening_hours:\n  monday: '09:00-17:00'\n"
+        "  friday: '09:30-13:00'\n",
+    )
+    replies = default_replies()
+    assert opening_hours_sentence(settings, replies) == "Opening hours: Monday 09:00-17:00, Friday 09:30-13:00."
+    assert phone_numbers_text(settings, replies) == "020 3369 8747 or 020 7000 0000 (main line)"

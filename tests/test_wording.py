@@ -22,9 +22,14 @@ from spinebot import paths
 from spinebot.replies import REPLIES_FILE, RepliesError, load_replies
 
 REPLY_MODULES = sorted((paths.PROJECT_ROOT / "actions").glob("*.py")) + [
+    paths.PROJECT_ROOT / "spinebot" / "clinic.py",
+    paths.PROJECT_ROOT / "spinebot" / "knowledge.py",
+    paths.PROJECT_ROOT / "spinebot" / "replies.py",
     paths.PROJECT_ROOT / "spinebot" / "answering.py",
     paths.PROJECT_ROOT / "spinebot" / "handoff.py",
 ]
+# spinebot/channels.py is left out: its sentences are HTTP 400 bodies for the developer of a client
+# (the widget never shows them); what its gate says to a patient is in replies.yml (`gate`).
 MAX_WORDS = 3
 LOGGERS = {"logger", "logging"}
 DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
