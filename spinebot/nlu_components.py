@@ -7,13 +7,13 @@ patient typed ("laser op"): follow-up questions are then resolved against a stab
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type, Union
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
@@ -21,12 +21,13 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from spinebot.handoff import default_stop_requests
+from spinebot import paths
+from spinebot.handoff import load_stop_requests
 from spinebot.intents import CANCEL_INTENT, CONVERSATION_INTENTS, OUT_OF_SCOPE_INTENT, SERVICE_INTENTS
 from spinebot.nlp import SUBJECT_LABEL
 from spinebot.parse_data import SAFETY_KEY, SCOPE_KEY, STOP_KEY, SafetyData, ScopeData, StopData
-from spinebot.safety import load_safety_patterns, safety_detector_for
-from spinebot.scope import scope_checker_for
+from spinebot.safety import SafetyDetector, load_safety_patterns
+from spinebot.scope import ScopeChecker, load_scope_terms
 
 SUBJECT_ENTITY = "subject"
 
@@ -47,8 +48,25 @@ def subject_entities(doc: Any) -> List[Dict[Text, Any]]:
     ]
 
 
+def configured_path(config: Dict[Text, Any], key: Text, default: Path) -> Path:
+    """A file named in the component's configuration (config.yml, relative to the project root),
+    else the settings module's default, which follows SPINEBOT_KNOWLEDGE_DIR."""
+    value = config.get(key)
+    if not value:
+        return default
+    path = Path(value)
+    return path if path.is_absolute() else paths.PROJECT_ROOT / path
+
+
 class UntrainedSpacyComponent(GraphComponent):
-    """Base of the project's components: nothing to train, they only read the spaCy pipeline."""
+    """Base of the project's components: nothing to train, they only read the spaCy pipeline.
+
+    Each reads its files from its configuration when the model loads, so that a broken file stops
+    the server at start-up naming itself, not at the first patient's message.
+    """
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.config = config
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -62,7 +80,7 @@ class UntrainedSpacyComponent(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "UntrainedSpacyComponent":
-        return cls()
+        return cls({**cls.get_default_config(), **config})
 
     def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
         return training_data
@@ -103,8 +121,23 @@ class ScopeGuard(UntrainedSpacyComponent):
     that decided it travel with the message (`scope`) for staff review.
     """
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"scope_file": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.terms = load_scope_terms(configured_path(config, "scope_file", paths.SCOPE_FILE))
+        self._checkers: Dict[int, ScopeChecker] = {}
+
+    def checker(self, nlp: Any) -> ScopeChecker:
+        """One matcher per spaCy pipeline, built at the first message (it needs the pipeline's vocabulary)."""
+        if id(nlp) not in self._checkers:
+            self._checkers[id(nlp)] = ScopeChecker(nlp, self.terms)
+        return self._checkers[id(nlp)]
+
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        checker = scope_checker_for(model.model)
+        checker = self.checker(model.model)
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             intent = (message.get(INTENT) or {}).get("name")
@@ -120,25 +153,6 @@ class ScopeGuard(UntrainedSpacyComponent):
         return messages
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class RobustLogisticRegressionClassifier(LogisticRegressionClassifier):
-    """Rasa's LogisticRegressionClassifier, except that a message with no features (empty or
-    whitespace-only text) gets no intent instead of crashing the whole NLU graph (scikit-learn
-    rejects a 0-feature row). The FallbackClassifier then turns "no intent" into nlu_fallback."""
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        with_features = []
-        for message in messages:
-            if message.get_sparse_features(attribute=TEXT)[1] is not None:
-                with_features.append(message)
-            else:
-                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
-        if with_features:
-            super().process(with_features)
-        return messages
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class StopRequestGuard(UntrainedSpacyComponent):
     """`cancel` only for a clear request to stop (knowledge/conversation/stop_requests.yml).
@@ -148,8 +162,16 @@ class StopRequestGuard(UntrainedSpacyComponent):
     intent is `cancel` exactly when the message is a stop phrase with nothing but filler words.
     """
 
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"knowledge_dir": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.stops = load_stop_requests(configured_path(config, "knowledge_dir", paths.KNOWLEDGE_DIR))
+
     def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
-        stops = default_stop_requests()
+        stops = self.stops
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
             is_stop = stops.is_stop_request(message.get(TEXT) or "")
@@ -173,21 +195,23 @@ class SafetyGuard(UntrainedSpacyComponent):
     the tracker for staff review.
     """
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SafetyGuard":
-        """Read and check the patterns when the model loads: a broken file stops the server at start-up,
-        with an error naming the rule, instead of failing at the first patient's message."""
-        load_safety_patterns()
-        return cls()
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"patterns_file": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.patterns = load_safety_patterns(configured_path(config, "patterns_file", paths.SAFETY_PATTERNS_FILE))
+        self._detectors: Dict[int, SafetyDetector] = {}
+
+    def detector(self, nlp: Any) -> SafetyDetector:
+        """One matcher per spaCy pipeline, built at the first message (it needs the pipeline's vocabulary)."""
+        if id(nlp) not in self._detectors:
+            self._detectors[id(nlp)] = SafetyDetector(nlp, self.patterns)
+        return self._detectors[id(nlp)]
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        detector = safety_detector_for(model.model)
+        detector = self.detector(model.model)
         for message in messages:
             verdict = detector.check(message.get(TEXT) or "")
             if verdict.level is None:  # nothing fired

@@ -10,7 +10,6 @@ to the spine, is out of scope, whatever the classifier thought.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
@@ -91,8 +90,3 @@ class ScopeChecker:
             uncovered_words=tuple(found.get(UNCOVERED, ())),
             covered_words=tuple(found.get(CONTEXT, ())),
         )
-
-
-@lru_cache(maxsize=4)
-def scope_checker_for(nlp: Language) -> ScopeChecker:
-    return ScopeChecker(nlp, load_scope_terms())

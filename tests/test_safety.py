@@ -234,6 +234,20 @@ def test_a_broken_patterns_file_stops_the_model_loading_naming_the_problem(tmp_p
     broken.write_text(
         (paths.SAFETY_PATTERNS_FILE).read_text().replace("level: urgent_emergency", "level: no_such_level", 1)
     )
+    with pytest.raises(SafetyPatternError, match="no_such_level"):
+        SafetyGuard.create({"patterns_file": str(broken)}, None, None, None)  # type: ignore[arg-type]
     monkeypatch.setattr(paths, "SAFETY_PATTERNS_FILE", broken)
     with pytest.raises(SafetyPatternError, match="no_such_level"):
-        SafetyGuard.create({}, None, None, None)
+        SafetyGuard.create({}, None, None, None)  # type: ignore[arg-type]
+
+
+def test_every_guard_reads_the_files_its_configuration_names(tmp_path):
+    """config.yml can point a guard at other files; a missing one stops the model loading."""
+    from spinebot.nlu_components import ScopeGuard, StopRequestGuard
+
+    with pytest.raises(FileNotFoundError, match="nowhere.yml"):
+        ScopeGuard.create({"scope_file": str(tmp_path / "nowhere.yml")}, None, None, None)  # type: ignore[arg-type]
+    with pytest.raises(FileNotFoundError, match="stop_requests.yml"):
+        StopRequestGuard.create({"knowledge_dir": str(tmp_path)}, None, None, None)  # type: ignore[arg-type]
+    guard = ScopeGuard.create({}, None, None, None)  # type: ignore[arg-type]
+    assert guard.terms.spine
