@@ -4,23 +4,82 @@
   the project's own tables (spinebot/storage.py);
 - database errors never carry what patients typed (`hide_parameters`);
 - a call-back request the patient stopped or declined is blanked in the stored conversation;
-- the conversations saved last are reused while they are still the stored ones (speed, flat over
-  long conversations), and the embedded SQLite default keeps one connection in WAL mode.
+- the conversations saved last are reused while they are still the stored ones, and the embedded
+  SQLite default keeps one connection in WAL mode;
+- the dialogue works on a window of the latest turns (`conversation_window`), so that a turn costs the
+  same at turn 100 as at turn 10; the database keeps every turn.
 
 This module imports Rasa's core; the action server never imports it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from spinebot.handoff import CALLBACK_DISCARDED_SLOT
 from spinebot.storage import database_url
+
+WINDOW_ENV = "SPINEBOT_WINDOW_TURNS"
+DEFAULT_WINDOW_TURNS = 8
+# How many of a tracker's events are already in the database: set when it is read or saved, so that
+# saving a windowed tracker stores only its new events.
+STORED_LENGTH = "_spinebot_stored_length"
+
+
+def conversation_window() -> int:
+    """The latest turns the dialogue works on (`SPINEBOT_WINDOW_TURNS`; "off" or 0 keeps them all)."""
+    raw = os.environ.get(WINDOW_ENV, "").strip().lower()
+    if raw in ("off", "0"):
+        return 0
+    if not raw:
+        return DEFAULT_WINDOW_TURNS
+    if not raw.isdigit() or int(raw) < 2:
+        raise ValueError(f"{WINDOW_ENV} must be a whole number of turns, 2 or more, or 'off' (got {raw!r})")
+    return int(raw)
+
+
+def windowed(tracker: DialogueStateTracker, turns: int) -> DialogueStateTracker:
+    """The tracker cut to its latest `turns` patient turns, once it holds more than twice that.
+
+    Rasa's policies rebuild the states of every past turn at each prediction, and the whole
+    tracker goes to the action server at each call: both grow with the conversation. What the
+    dialogue needs from the past is in the slots (the current subject, the last answer, the form's
+    answers) and in the last few turns, which the window keeps. The slots as they stood at the cut
+    are carried in as its first events. A form open at the cut leaves the tracker whole.
+    Twice, so that a cut happens once every `turns` turns, not at every turn.
+    """
+    events = list(tracker.events)
+    user_turns = [index for index, event in enumerate(events) if isinstance(event, UserUttered)]
+    if turns <= 0 or len(user_turns) <= 2 * turns or tracker.active_loop_name:
+        return tracker
+    cut = user_turns[-turns]
+    if cut > 0 and isinstance(events[cut - 1], ActionExecuted) and events[cut - 1].action_name == ACTION_LISTEN_NAME:
+        cut -= 1  # the turn starts where the bot began to listen
+    before = tracker.init_copy()
+    for event in events[:cut]:
+        before.update(event)
+    if before.active_loop_name:
+        return tracker
+    window = tracker.init_copy()
+    for event in itertools.chain(carried_slots(before), events[cut:]):
+        window.update(event)
+    window.model_id, window.assistant_id = tracker.model_id, tracker.assistant_id
+    return window
+
+
+def carried_slots(tracker: DialogueStateTracker) -> List[Event]:
+    """The slots that differ from their initial values, as events that set them again."""
+    return [SlotSet(name, slot.value) for name, slot in tracker.slots.items() if slot.value != slot.initial_value]
 
 
 class EnvSQLTrackerStore(SQLTrackerStore):
@@ -31,9 +90,15 @@ class EnvSQLTrackerStore(SQLTrackerStore):
     """
 
     def __init__(
-        self, domain: Optional[Any] = None, host: Optional[str] = None, recent_size: int = 500, **kwargs: Any
+        self,
+        domain: Optional[Any] = None,
+        host: Optional[str] = None,
+        recent_size: int = 500,
+        window_turns: Optional[int] = None,
+        **kwargs: Any,
     ) -> None:
         kwargs.pop("url", None)
+        self.window_turns = conversation_window() if window_turns is None else window_turns
         self.engine: Any
         super().__init__(domain=domain, host=host if host and "://" in host else database_url(), **kwargs)
         if self.engine.url.get_backend_name() == "sqlite":
@@ -50,14 +115,36 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         each turn. One indexed query (the conversation's latest event id) says whether the tracker
         this server saved last is still the stored one (another replica may have answered since).
         """
+        tracker = self._recent_tracker(sender_id) or await super().retrieve(sender_id)
+        if tracker is None:
+            return None
+        setattr(tracker, STORED_LENGTH, len(tracker.events))
+        window = windowed(tracker, self.window_turns)
+        if window is not tracker:
+            setattr(window, STORED_LENGTH, len(window.events))
+        return window
+
+    def _recent_tracker(self, sender_id: str) -> Optional[Any]:
         recent = self._recent.get(sender_id)
-        if recent is not None:
-            last_id, length, tracker = recent
-            if len(tracker.events) == length and self._last_event_id(sender_id) == last_id:
-                self._recent.move_to_end(sender_id)
-                return tracker
-            del self._recent[sender_id]
-        return await super().retrieve(sender_id)
+        if recent is None:
+            return None
+        last_id, length, tracker = recent
+        if len(tracker.events) == length and self._last_event_id(sender_id) == last_id:
+            self._recent.move_to_end(sender_id)
+            return tracker
+        del self._recent[sender_id]
+        return None
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events not yet stored: those after the length the tracker had when it was read.
+
+        Rasa counts the stored events of the session instead, which is wrong for a windowed
+        tracker. The conversation's lock keeps other servers from writing between read and save.
+        """
+        stored = getattr(tracker, STORED_LENGTH, None)
+        if stored is None:  # a tracker this store did not read (a new conversation)
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self, tracker: Any) -> None:
         """Rasa's save, then: a call-back request the patient stopped or declined leaves no trace.
@@ -67,6 +154,7 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         """
         self._recent.pop(tracker.sender_id, None)
         await super().save(tracker)
+        setattr(tracker, STORED_LENGTH, len(tracker.events))
         if callback_discarded_in_latest_turn(tracker.events):
             self.forget_unsent_callback(tracker.sender_id)
             return  # the next turn reads the blanked conversation back from the database

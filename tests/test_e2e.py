@@ -43,6 +43,23 @@ def test_follow_ups_resolve_against_the_subject(bot):
     assert contract(say(bot, sender, "what are the downsides?"))["kb_id"] == "injections_limitations"
 
 
+def test_a_long_conversation_keeps_its_subject_and_every_turn(bot):
+    """Past 16 turns the dialogue works on a window of the latest 8 (spinebot/tracker_store.py): the
+    subject chosen before the cut still resolves a follow-up after it, and the stored conversation
+    keeps every turn once."""
+    sender = f"long-{uuid.uuid4()}"
+    assert contract(say(bot, sender, "what is laser spine surgery?"))["kb_id"] == "laser_surgery_overview"
+    for _ in range(17):
+        assert "welcome" in texts(say(bot, sender, "ok thank you"))
+    assert contract(say(bot, sender, "how is it done?"))["kb_id"] == "laser_surgery_procedure"
+    assert contract(say(bot, sender, "that's not what I asked"))["type"] == "clarify"
+    with sqlite3.connect(bot["db"]) as db:
+        typed = db.execute(
+            "SELECT count(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (sender,)
+        ).fetchone()[0]
+    assert typed == 20
+
+
 def test_out_of_scope_and_clicked_button(bot):
     assert contract(say(bot, "oos", "what are the treatments for kidney stones?")) == {
         "kb_id": None,

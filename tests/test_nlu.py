@@ -162,22 +162,38 @@ def test_uncovered_conditions_get_an_honest_reply(parse, text, covered):
         assert result["scope"]["uncovered_words"]
 
 
-def test_the_classifiers_fast_probabilities_equal_scikit_learns(tmp_path):
-    """`_predict_proba` replaces LogisticRegression.predict_proba for speed: same numbers."""
-    import tarfile
-
+def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tmp_path):
+    """Saved as JSON and numpy arrays (no pickle, no skops: start-up speed), loaded back it gives the
+    same numbers; and `_predict_proba`, which replaces LogisticRegression.predict_proba for speed,
+    gives scikit-learn's."""
     import numpy as np
-    import skops.io as sio
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from spinebot.intent_classifier import FocusedIntentClassifier
+    from spinebot.intent_classifier import ARRAYS_FILE, CLASSIFIER_FILE, FocusedIntentClassifier
 
-    with tarfile.open(paths.MODEL_FILE) as archive:
-        member = next(m for m in archive.getmembers() if m.name.endswith("classifier.skops"))
-        archive.extract(member, tmp_path)
-    saved = tmp_path / member.name
-    parts = sio.load(saved, trusted=sio.get_untrusted_types(file=saved))
-    classifier = FocusedIntentClassifier({}, None, None)
-    classifier.words, classifier.chars, classifier.model = parts["words"], parts["chars"], parts["model"]
-    for text in ("what is IDD therapy?", "how long does the relief last", "zzz", "my back op failed, now what?"):
-        features = classifier._features([text.lower()], [text])
-        assert np.allclose(classifier._predict_proba(features), classifier.model.predict_proba(features)[0], atol=1e-12)
+    examples = {
+        "idd_therapy": ["what is IDD therapy", "tell me about idd", "how does IDD treatment work"],
+        "costs": ["how much does it cost", "what are your prices", "is it covered by insurance"],
+        "injections_overview": ["what are injections for", "do spinal injections help", "epidural injection"],
+    }
+    data = TrainingData([Message(data={TEXT: t, INTENT: i}) for i, texts in examples.items() for t in texts])
+    storage, resource = LocalModelStorage(tmp_path), Resource("classifier")
+    context = ExecutionContext(GraphSchema({}), "test")
+    trained = FocusedIntentClassifier.create({}, storage, resource, context)
+    trained.train(data)
+    with storage.read_from(resource) as folder:
+        assert sorted(p.name for p in folder.iterdir()) == sorted([CLASSIFIER_FILE, ARRAYS_FILE])
+    loaded = FocusedIntentClassifier.load({}, storage, resource, context)
+    assert loaded.model is not None and list(loaded.model.classes_) == list(trained.model.classes_)
+    for text in ("what is IDD therapy?", "how much are injections", "zzz", "is my treatment covered? it's idd"):
+        message = Message(data={TEXT: text})
+        before, after = trained.probabilities(message), loaded.probabilities(message)
+        assert (before is None and after is None) or np.array_equal(before, after), text
+        features = loaded._features([text.lower()], [text])
+        if features.nnz:
+            assert np.allclose(loaded._predict_proba(features), loaded.model.predict_proba(features)[0], atol=1e-12)
