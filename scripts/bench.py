@@ -7,7 +7,7 @@ credentials.yml, SQLite, REST on loopback). The peer is what a team would get fr
 (scripts/peer_config.yml), trained into build/peer only when its inputs change.
 
 For each bot: seconds until both servers answer; latency of single questions; p50/p95/p99 latency,
-messages per second and errors with 1, 10 and 50 conversations at once; peak resident memory of
+messages per second and errors with 1, 10, 20 and 50 conversations at once; peak resident memory of
 each server; latency along one 100-turn conversation. Then the safety check on its own. Every
 count and every request's time is bounded. Results: results/bench.json, results/bench.md (printed
 at the end) and results/bench_latency.png.
@@ -85,7 +85,7 @@ CONVERSATION = [
 ]
 SINGLE_TURNS = 60
 TURNS_PER_SENDER = 2
-CONCURRENCY = (1, 10, 50)
+CONCURRENCY = (1, 10, 20, 50)  # 20: the throughput target
 LONG_TURNS = 100
 # Latency "at turn k" is the median of the three turns around k: one turn alone is too noisy.
 LONG_CHECKPOINTS = {1: (1, 2, 3), 25: (24, 25, 26), 50: (49, 50, 51), 100: (98, 99, 100)}
