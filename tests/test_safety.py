@@ -44,6 +44,10 @@ SETS = {
     # A seventh author, written after the rules had been generalised on the sixth set. First run:
     # urgent 69/77, same-day 36/38, crisis 27/38, false alarms 7/77.
     "safety_seventh.yml": "seventh set",
+    # An eighth author (2026-11-25), same conditions, written after the rules were generalised on
+    # the seventh. First run on those rules (commit 9bc2503's patterns): urgent 67/72, same-day
+    # 35/36, crisis 29/40, false alarms 2/78. The misses were then generalised (README "Safety").
+    "safety_eighth.yml": "eighth set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
