@@ -124,6 +124,10 @@ class NegationGroup:
     # ("numb in both legs in 2019, but it fully recovered"), ignoring the blockers.
     window: int = 0
     whole_sentence: bool = False
+    # Phrases that void the group's cues wherever they stand in the message: "for years" says a
+    # symptom is old, unless the patient adds "but never this"; "wore off" is no comfort in
+    # "it's not wearing off".
+    unless: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
             applies_to=frozenset(raw.get("applies_to") or ()),
             window=int(raw.get("window") or 0),
             whole_sentence=bool(raw.get("whole_sentence", False)),
+            unless=tuple(raw.get("unless") or ()),
         )
         for index, raw in enumerate(negation.get("groups") or ())
     )
@@ -228,6 +233,7 @@ class SafetyDetector:
         for index, group in enumerate(patterns.negation_groups):
             self._add_terms(f"__NEG{index}_BEFORE", group.before)
             self._add_terms(f"__NEG{index}_AFTER", group.after)
+            self._add_terms(f"__NEG{index}_UNLESS", group.unless)
         self._fuzzy_targets = sorted(norm for norm in term_norms if len(norm) >= FUZZY_MIN_LENGTH and norm.isalpha())
         self._targets_by_length: Dict[int, List[str]] = {}
         for target in self._fuzzy_targets:
@@ -305,7 +311,7 @@ class SafetyDetector:
             return any(b_start < hi and lo < b_end for b_start, b_end in blockers)
 
         for index, group in enumerate(self._patterns.negation_groups):
-            if concept not in group.applies_to:
+            if concept not in group.applies_to or spans.get(f"__NEG{index}_UNLESS"):
                 continue
             if group.whole_sentence:
                 if self._cue_in_sentence(index, start, end, spans, group.window):

@@ -48,6 +48,10 @@ SETS = {
     # the seventh. First run on those rules (commit 9bc2503's patterns): urgent 67/72, same-day
     # 35/36, crisis 29/40, false alarms 2/78. The misses were then generalised (README "Safety").
     "safety_eighth.yml": "eighth set",
+    # A ninth author (2026-11-25), weighted towards veiled crisis language, written after the rules
+    # were generalised on the eighth. First run on those rules (commit b398c5b's patterns): urgent
+    # 61/67, same-day 28/30, crisis 29/50, false alarms 6/76. The misses were then generalised.
+    "safety_ninth.yml": "ninth set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
@@ -255,3 +259,18 @@ def test_every_guard_reads_the_files_its_configuration_names(tmp_path):
         StopRequestGuard.create({"knowledge_dir": str(tmp_path)}, None, None, None)  # type: ignore[arg-type]
     guard = ScopeGuard.create({}, None, None, None)  # type: ignore[arg-type]
     assert guard.terms.spine
+
+
+@pytest.mark.parametrize(
+    "text, fires",
+    [
+        ("both my legs went numb for an hour last year, then it wore off", False),
+        ("both legs have gone weak since this morning, I've had back pain for years", True),
+        ("both legs have gone weak, had back pain for years but never this", True),
+        ("both legs numb since the injection and it's not wearing off", True),
+    ],
+)
+def test_a_symptom_called_old_or_passing_counts_again_when_the_patient_says_it_is_not(detector, text, fires):
+    """`unless` in the patterns: "for years" or "wore off" no longer excuse a symptom the patient
+    calls new ("since this morning", "but never this") or lasting ("not wearing off")."""
+    assert detector.check(text).fired is fires, detector.check(text)
