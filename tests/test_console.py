@@ -446,3 +446,83 @@ def test_insights_show_the_figures_staff_watch(app, filled):
     assert re.search(r"Conversations with urgent advice</dt><dd>[1-9]", page)
     assert "Retention period</dt><dd>365 days" in page
     assert "idd_therapy" in page
+
+
+def test_reading_many_conversations_takes_a_few_queries_not_some_per_conversation(tmp_path):
+    """The lists and the unanswered-questions page read every stored conversation: with 1,200 of
+    them the reader must issue a handful of queries per 500 conversations, not four each."""
+    import json
+    import time
+
+    import sqlalchemy as sa
+    from rasa.shared.core.domain import Domain
+
+    from spinebot.console.conversations import EVENTS, ConversationReader
+    from spinebot.tracker_store import EnvSQLTrackerStore
+
+    url = f"sqlite:///{tmp_path / 'many.db'}"
+    EnvSQLTrackerStore(Domain.empty(), host=url)  # creates Rasa's events table
+    store = Store(url)
+    now = time.time()
+    rows = []
+    for number in range(1200):
+        sender = f"patient-{number:04d}"
+        user = {"event": "user", "text": f"question {number} about the waiting list", "parse_data": {}}
+        bot = {"event": "bot", "text": "not covered", "data": {"custom": {"kb_id": None, "type": "not_covered"}}}
+        for offset, (kind, data) in enumerate((("user", user), ("bot", bot))):
+            rows.append(
+                {"sender_id": sender, "type_name": kind, "timestamp": now - number + offset, "data": json.dumps(data)}
+            )
+    with store.engine.begin() as connection:
+        connection.execute(sa.insert(EVENTS), rows)
+    reader = ConversationReader(store)
+    statements: list = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    found = reader.find()
+    statements = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(found) == 1200 and found[0].sender_id == "patient-0000"
+    assert found[0].turns[0].reply_types == ["not_covered"]
+    assert len(statements) <= 4 + 4 * 3, len(statements)  # the sender list, then 4 per batch of 500
+
+
+def test_grouping_matches_pairwise_cosine_similarity():
+    """The vectorised grouping gives the groups the one-pair-at-a-time definition gives."""
+    import numpy as np
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from spinebot.console import insights
+
+    texts = [
+        "how long is the waiting list",
+        "what's the waiting list like",
+        "waiting list length?",
+        "do you have parking",
+        "is there parking near the clinic",
+        "how do i make a victoria sponge",
+        "victoria sponge recipe please",
+        "can my dog come",
+        "",
+        "weather tomorrow",
+    ] * 3
+    messages = [(text, "not_covered") for text in texts]
+    words = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(texts)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(texts)
+    vectors = hstack([words.transform(texts), chars.transform(texts)]).tocsr().toarray()
+    leaders: list = []
+    expected: list = []
+    for index, text in enumerate(texts):
+        scores = [
+            float(vectors[index] @ vectors[leader]) / (np.linalg.norm(vectors[index]) * np.linalg.norm(vectors[leader]))
+            if np.linalg.norm(vectors[index]) and np.linalg.norm(vectors[leader])
+            else 0.0
+            for leader in leaders
+        ]
+        best = int(np.argmax(scores)) if scores else None
+        if best is not None and scores[best] > 0 and scores[best] >= insights.SIMILAR_ENOUGH:
+            expected[best].append(text)
+        else:
+            leaders.append(index)
+            expected.append([text])
+    got = [group.messages for group in insights.group_similar(messages)]
+    assert sorted(got) == sorted(expected)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
@@ -96,6 +97,10 @@ class Conversation:
         return any(needle in turn.text.lower() for turn in self.turns)
 
 
+# Senders per batch of queries (keeps each IN list well within every database's limits).
+READ_BATCH = 500
+
+
 def has_events_table(engine: sa.engine.Engine) -> bool:
     """Rasa creates `events` with the first conversation; before that there is nothing to read."""
     return sa.inspect(engine).has_table("events")
@@ -162,42 +167,63 @@ class ConversationReader:
             return [row.sender_id for row in connection.execute(query)]
 
     def conversation(self, sender_id: str) -> Optional[Conversation]:
+        return self.conversations([sender_id]).get(sender_id)
+
+    def conversations(self, sender_ids: Sequence[str]) -> Dict[str, Conversation]:
+        """The conversations of `sender_ids` that have messages, read in a few queries per batch.
+
+        One query per table for a batch of senders, not four per conversation: with thousands of
+        stored conversations the console's lists and the unanswered-questions page must still
+        open in a second or two.
+        """
         if not self._has_events_table():
-            return None
-        query = (
-            sa.select(EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-            .where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name.in_(("user", "bot")))
+            return {}
+        found: Dict[str, Conversation] = {}
+        for start in range(0, len(sender_ids), READ_BATCH):
+            found.update(self._read_batch(list(sender_ids[start : start + READ_BATCH])))
+        return found
+
+    def _read_batch(self, sender_ids: List[str]) -> Dict[str, Conversation]:
+        events = (
+            sa.select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+            .where(EVENTS.c.sender_id.in_(sender_ids), EVENTS.c.type_name.in_(("user", "bot")))
             .order_by(EVENTS.c.id)
         )
+        rows: Dict[str, List[Any]] = defaultdict(list)
         with self.engine.connect() as connection:
-            rows = list(connection.execute(query))
-        if not rows:
-            return None
+            for row in connection.execute(events):
+                rows[row.sender_id].append(row)
         with Session(self.engine, expire_on_commit=False) as session:
-            reviews = list(
+            reviews: Dict[str, List[ConversationReview]] = defaultdict(list)
+            for review in session.execute(
+                sa.select(ConversationReview)
+                .where(ConversationReview.sender_id.in_(sender_ids))
+                .order_by(ConversationReview.reviewed_at)
+            ).scalars():
+                reviews[review.sender_id].append(review)
+            with_callback = set(
                 session.execute(
-                    sa.select(ConversationReview)
-                    .where(ConversationReview.sender_id == sender_id)
-                    .order_by(ConversationReview.reviewed_at)
+                    sa.select(CallbackRequest.sender_id).where(CallbackRequest.sender_id.in_(sender_ids)).distinct()
                 ).scalars()
             )
-            callback = (
+            with_negative = set(
                 session.execute(
-                    sa.select(sa.func.count())
-                    .select_from(CallbackRequest)
-                    .where(CallbackRequest.sender_id == sender_id)
-                ).scalar_one()
-                > 0
+                    sa.select(AnswerFeedback.sender_id)
+                    .where(AnswerFeedback.sender_id.in_(sender_ids), AnswerFeedback.helpful.is_(False))
+                    .distinct()
+                ).scalars()
             )
-            negative = (
-                session.execute(
-                    sa.select(sa.func.count())
-                    .select_from(AnswerFeedback)
-                    .where(AnswerFeedback.sender_id == sender_id, AnswerFeedback.helpful.is_(False))
-                ).scalar_one()
-                > 0
+        return {
+            sender_id: Conversation(
+                sender_id,
+                _turns(rows[sender_id]),
+                reviews[sender_id],
+                sender_id in with_callback,
+                sender_id in with_negative,
             )
-        return Conversation(sender_id, _turns(rows), reviews, callback, negative)
+            for sender_id in sender_ids
+            if rows.get(sender_id)
+        }
 
     def find(
         self,
@@ -209,8 +235,10 @@ class ConversationReader:
     ) -> List[Conversation]:
         """Conversations newest first that carry every flag asked for, the text and the entry."""
         found = []
-        for sender_id in self.sender_ids(since, until):
-            conversation = self.conversation(sender_id)
+        sender_ids = self.sender_ids(since, until)
+        loaded = self.conversations(sender_ids)
+        for sender_id in sender_ids:
+            conversation = loaded.get(sender_id)
             if conversation is None or not conversation.turns:
                 continue
             if any(flag not in conversation.flags for flag in flags):

@@ -19,6 +19,8 @@ from spinebot.console.conversations import Conversation
 
 UNANSWERED_TYPES = ("clarify", "out_of_scope", "not_covered")
 SIMILAR_ENOUGH = 0.35
+# The newest unanswered messages grouped on the page (conversations are read newest first).
+MAX_GROUPED = 2000
 
 
 @dataclass
@@ -43,32 +45,36 @@ def unanswered_messages(conversations: Sequence[Conversation]) -> List[Tuple[str
 
 
 def group_similar(messages: Sequence[Tuple[str, str]], threshold: float = SIMILAR_ENOUGH) -> List[Group]:
-    """Groups of similar messages, largest first."""
+    """Groups of similar messages, largest first: each message joins the group whose first message
+    it is most similar to (cosine), or starts a group of its own.
+
+    The similarities are computed in one sparse product, not pair by pair (thousands of messages
+    took minutes); only the newest `MAX_GROUPED` messages are grouped.
+    """
+    messages = list(messages)[:MAX_GROUPED]
     if not messages:
         return []
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
 
     texts = [text for text, _ in messages]
     words = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(texts)
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit(texts)
-    vectors = hstack([words.transform(texts), chars.transform(texts)]).tocsr()
-    norms = (vectors.multiply(vectors).sum(axis=1).A.ravel()) ** 0.5
+    vectors = normalize(hstack([words.transform(texts), chars.transform(texts)]).tocsr())
+    similarity = (vectors @ vectors.T).toarray()
     groups: List[Group] = []
     leaders: List[int] = []
     for index, (text, kind) in enumerate(messages):
-        best, best_score = None, 0.0
-        for group_index, leader in enumerate(leaders):
-            denominator = norms[index] * norms[leader]
-            score = float(vectors[index].multiply(vectors[leader]).sum() / denominator) if denominator else 0.0
-            if score > best_score:
-                best, best_score = group_index, score
-        if best is not None and best_score >= threshold:
-            groups[best].messages.append(text)
-            groups[best].reply_types[kind] += 1
-        else:
-            leaders.append(index)
-            groups.append(Group([text], Counter({kind: 1})))
+        if leaders:
+            scores = similarity[index, leaders]
+            best = int(scores.argmax())
+            if scores[best] > 0 and scores[best] >= threshold:
+                groups[best].messages.append(text)
+                groups[best].reply_types[kind] += 1
+                continue
+        leaders.append(index)
+        groups.append(Group([text], Counter({kind: 1})))
     return sorted(groups, key=lambda group: -len(group.messages))
 
 
