@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from spinebot import answering
 from spinebot.answering import clarify_messages, knowledge_messages, out_of_scope_messages, resolve
 from spinebot.replies import default_replies
 
@@ -86,3 +89,22 @@ def test_clarify_and_out_of_scope_contracts(knowledge, clinic):
     oos = out_of_scope_messages(clinic, REPLIES, channel="rest")
     assert oos[-1]["json_message"] == {"kb_id": None, "type": "out_of_scope"}
     assert "020 3369 8747" in oos[0]["text"] and "999" in oos[0]["text"]
+
+
+@pytest.mark.parametrize(
+    "text, entry_id, subject",
+    [
+        ("what does IDD cost?", "costs", "idd"),
+        ("is laser surgery expensive", "costs", "laser_surgery"),
+        ("physio fee", "costs", "physiotherapy"),
+        ("I've been off work for months. How much does IDD therapy cost?", "costs", "return_to_work"),
+        ("how much does it hurt afterwards?", "idd_therapy", "idd"),
+    ],
+)
+def test_price_words_lead_to_prices_whatever_the_treatment(knowledge, text, entry_id, subject):
+    """The prices entry, not the treatment's overview, for a question about what it costs; "how
+    much does it hurt" is not about money."""
+    start = answering.Resolution(entry=knowledge.for_intent("idd_therapy"))
+    entities = [{"entity": "subject", "value": subject}]
+    resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
+    assert resolved.entry is not None and resolved.entry.id == entry_id
