@@ -32,6 +32,8 @@ read -r -a cors_origins <<< "$SPINEBOT_CORS_ORIGINS"
 
 # The servers' start-up is noisy with third-party deprecation warnings (TensorFlow, Sanic, ...), which
 # a clinic's operator cannot act on; the tests show every warning not silenced by name (pyproject.toml).
+# This silences those raised before Sanic is imported; Sanic then turns deprecation warnings back on
+# ("once"), so a dozen lines from pkg_resources, typer and packaging still appear at start-up.
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 
 set -m  # each server in its own process group, so stopping takes its children too

@@ -13,6 +13,11 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
+# Sanic adds `filterwarnings("once", category=DeprecationWarning)` when it is first imported. Imported
+# inside a test, that filter lands in front of pytest's named filters (pyproject.toml) and lets
+# third-party deprecations through; imported here, before any test, pytest's filters stay in front.
+import sanic  # noqa: E402, F401
+
 from spinebot import paths  # noqa: E402
 from spinebot.clinic import load_clinic_settings  # noqa: E402
 from spinebot.knowledge import load_knowledge_base  # noqa: E402
