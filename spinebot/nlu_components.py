@@ -8,7 +8,7 @@ patient typed ("laser op"): follow-up questions are then resolved against a stab
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Text, Type, TypeVar, Union
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,6 +30,7 @@ from spinebot.safety import SafetyDetector, load_safety_patterns
 from spinebot.scope import ScopeChecker, load_scope_terms
 
 SUBJECT_ENTITY = "subject"
+T = TypeVar("T")
 
 
 def subject_entities(doc: Any) -> List[Dict[Text, Any]]:
@@ -67,6 +68,14 @@ class UntrainedSpacyComponent(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = config
+        self._per_pipeline: Dict[int, Any] = {}
+
+    def _for_pipeline(self, nlp: Any, build: Callable[[Any], T]) -> T:
+        """What `build` makes from a spaCy pipeline, made once per pipeline at its first message
+        (a matcher needs the pipeline's vocabulary, which the component gets only then)."""
+        if id(nlp) not in self._per_pipeline:
+            self._per_pipeline[id(nlp)] = build(nlp)
+        return self._per_pipeline[id(nlp)]
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -128,16 +137,9 @@ class ScopeGuard(UntrainedSpacyComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self.terms = load_scope_terms(configured_path(config, "scope_file", paths.SCOPE_FILE))
-        self._checkers: Dict[int, ScopeChecker] = {}
-
-    def checker(self, nlp: Any) -> ScopeChecker:
-        """One matcher per spaCy pipeline, built at the first message (it needs the pipeline's vocabulary)."""
-        if id(nlp) not in self._checkers:
-            self._checkers[id(nlp)] = ScopeChecker(nlp, self.terms)
-        return self._checkers[id(nlp)]
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        checker = self.checker(model.model)
+        checker = self._for_pipeline(model.model, lambda nlp: ScopeChecker(nlp, self.terms))
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             intent = (message.get(INTENT) or {}).get("name")
@@ -171,10 +173,9 @@ class StopRequestGuard(UntrainedSpacyComponent):
         self.stops = load_stop_requests(configured_path(config, "knowledge_dir", paths.KNOWLEDGE_DIR))
 
     def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
-        stops = self.stops
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
-            is_stop = stops.is_stop_request(message.get(TEXT) or "")
+            is_stop = self.stops.is_stop_request(message.get(TEXT) or "")
             if is_stop and intent != CANCEL_INTENT:
                 override_intent(message, CANCEL_INTENT, StopData(reason="stop phrase"), key=STOP_KEY)
             elif intent == CANCEL_INTENT and not is_stop:
@@ -202,16 +203,9 @@ class SafetyGuard(UntrainedSpacyComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         super().__init__(config)
         self.patterns = load_safety_patterns(configured_path(config, "patterns_file", paths.SAFETY_PATTERNS_FILE))
-        self._detectors: Dict[int, SafetyDetector] = {}
-
-    def detector(self, nlp: Any) -> SafetyDetector:
-        """One matcher per spaCy pipeline, built at the first message (it needs the pipeline's vocabulary)."""
-        if id(nlp) not in self._detectors:
-            self._detectors[id(nlp)] = SafetyDetector(nlp, self.patterns)
-        return self._detectors[id(nlp)]
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        detector = self.detector(model.model)
+        detector = self._for_pipeline(model.model, lambda nlp: SafetyDetector(nlp, self.patterns))
         for message in messages:
             verdict = detector.check(message.get(TEXT) or "")
             if verdict.level is None:  # nothing fired
