@@ -52,6 +52,11 @@ SETS = {
     # were generalised on the eighth. First run on those rules (commit b398c5b's patterns): urgent
     # 61/67, same-day 28/30, crisis 29/50, false alarms 6/76. The misses were then generalised.
     "safety_ninth.yml": "ninth set",
+    # A tenth author (2026-11-25, stop 18), same conditions, written after the rules were
+    # generalised on the ninth; accidental overdoses, clinicians' shorthand, milder same-day
+    # problems. First run on those rules (commit 121a817's patterns): urgent 60/67, same-day 15/33,
+    # crisis 35/40, false alarms 6/68. The misses were then generalised (README "Safety").
+    "safety_tenth.yml": "tenth set",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
