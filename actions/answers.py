@@ -98,7 +98,10 @@ class ActionAnswer(Action):
                     entry, knowledge, clinic, default_replies(), channel(tracker), personal=resolution.personal
                 ),
             )
-            return [SlotSet("subject", entry.subject), SlotSet("last_kb_id", entry.id)]
+            subject = answering.subject_after_answer(
+                knowledge, entry, (tracker.latest_message or {}).get("entities") or [], tracker.get_slot("subject")
+            )
+            return [SlotSet("subject", subject), SlotSet("last_kb_id", entry.id)]
         if resolution.not_covered:
             send(
                 dispatcher,

@@ -140,6 +140,9 @@ def resolve(
 MIN_CONTEXT_CONFIDENCE = 0.12
 # Against a "not covered" reading, an entry on the conversation's subject needs this confidence.
 MIN_ENTRY_OVER_NOT_COVERED = 0.25
+# Giving the entry just given again ("can it cause nerve pain?" after the symptoms answer, which
+# names nerve pain) needs this much: a repeat is only right when the model clearly saw it.
+MIN_REPEAT_CONFIDENCE = 0.25
 
 
 def contextual_resolution(
@@ -174,14 +177,13 @@ def contextual_resolution(
                 return resolution
             continue
         entry = knowledge.for_intent(name)
-        plausible = (item.get("confidence") or 0.0) >= min_entry_confidence
-        if (
-            plausible
-            and entry is not None
-            and entry.kind == ANSWER_KIND
-            and entry.subject == subject
-            and entry.id != last_kb_id
-        ):
+        needed = (
+            max(min_entry_confidence, MIN_REPEAT_CONFIDENCE)
+            if entry and entry.id == last_kb_id
+            else min_entry_confidence
+        )
+        plausible = (item.get("confidence") or 0.0) >= needed
+        if plausible and entry is not None and entry.kind == ANSWER_KIND and entry.subject == subject:
             return Resolution(entry=entry)
     return None
 
@@ -265,6 +267,27 @@ def apply_facet_cue(
     if answering_entry is not None:
         return Resolution(entry=answering_entry)
     return Resolution(not_covered=True, subject=subject, facet=facet)
+
+
+def subject_after_answer(
+    knowledge: KnowledgeBase,
+    entry: Entry,
+    entities: Sequence[Dict[str, Any]] = (),
+    current_subject: Optional[str] = None,
+) -> str:
+    """The subject the conversation is about once `entry` has been given.
+
+    A service answer (prices, booking, contact, a personal question) is about the clinic, but
+    the patient is still talking about their treatment: after "how much is IDD per session?",
+    "what actually is it?" means IDD. So the treatment the message names, or else the one under
+    discussion, stays the subject; any other answer makes its own subject current.
+    """
+    if entry.id not in SERVICE_ENTRIES and entry.subject not in NO_FACET_SUBJECTS:
+        return entry.subject
+    for candidate in (_first_subject(entities), current_subject):
+        if candidate and candidate in knowledge.subjects and candidate not in NO_FACET_SUBJECTS:
+            return candidate
+    return entry.subject
 
 
 def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]]) -> Optional[Entry]:

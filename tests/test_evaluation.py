@@ -44,6 +44,13 @@ COINCIDENCES = {
     "how long is the op itself",
     "how much is a session",
     "what is manual therapy",
+    # Dialogues 5 (stop 18), written blind after data/ was last changed: a terse phone user's
+    # messages that happen to be training examples word for word.
+    "anaesthetic",
+    "book",
+    "book appt pls",
+    "fbss causes",
+    "revision ops list",
 }
 
 
