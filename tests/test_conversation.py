@@ -244,3 +244,29 @@ def test_context_never_turns_a_not_covered_reading_into_an_answer(knowledge):
         knowledge, ranking, "fbss", "when_surgery_failed", "how long is the waiting list?"
     )
     assert reranked[0]["name"] == "not_covered"
+
+
+def test_the_entry_just_given_is_repeated_only_when_clearly_read(knowledge):
+    """'can it cause nerve pain?' after the symptoms answer, which names nerve pain: the same
+    answer again; a faint reading of it (a question the entry does not answer) is not enough."""
+    clear = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "fbss_symptoms", "confidence": 0.26}]
+    resolution = answering.contextual_resolution(knowledge, clear, "fbss", "fbss_symptoms")
+    assert resolution is not None and resolution.entry.id == "fbss_symptoms"
+    faint = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "fbss_symptoms", "confidence": 0.2}]
+    assert answering.contextual_resolution(knowledge, faint, "fbss", "fbss_symptoms") is None
+    assert answering.contextual_resolution(knowledge, faint, "fbss", "fbss_causes").entry.id == "fbss_symptoms"
+
+
+@pytest.mark.parametrize(
+    "entry_id, named, current, expected",
+    [
+        ("costs", "idd", "clinic", "idd"),  # "how much is IDD per session?"
+        ("costs", None, "laser_surgery", "laser_surgery"),  # "how much is it?" about laser surgery
+        ("booking", None, "clinic", "clinic"),  # nothing else under discussion
+        ("clinic_contact", None, None, "clinic"),
+        ("idd_therapy", None, "laser_surgery", "idd"),  # a treatment's own answer makes it current
+    ],
+)
+def test_a_service_answer_keeps_the_treatment_under_discussion(knowledge, entry_id, named, current, expected):
+    entities = [{"entity": "subject", "value": named}] if named else []
+    assert answering.subject_after_answer(knowledge, knowledge[entry_id], entities, current) == expected

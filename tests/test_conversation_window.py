@@ -137,3 +137,25 @@ def test_every_turn_is_stored_once_through_windows_replicas_and_sessions(url: An
     latest = run(EnvSQLTrackerStore(DOMAIN, host=url, window_turns=4).retrieve(sender))
     assert latest is not None and latest.get_slot("subject") == "s40"
     assert texts(latest)[-1] == "turn 40"
+
+
+def test_stored_rows_are_the_ones_rasa_writes(tmp_path):
+    """The store inserts events with one Core statement instead of Rasa's ORM objects: the rows,
+    the same conversation read back, must be exactly what Rasa's own SQLTrackerStore writes."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours = EnvSQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'ours.db'}")
+    rasas = SQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}")
+    tracker = conversation(3)
+    for store in (ours, rasas):
+        asyncio.run(store.save(tracker))
+    columns = "sender_id, type_name, timestamp, intent_name, action_name, data"
+
+    def rows(store: Any) -> List[Any]:
+        with store.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(f"SELECT {columns} FROM events ORDER BY id"))]
+
+    assert rows(ours) == rows(rasas) and len(rows(ours)) == len(tracker.events)
+    read_back = asyncio.run(EnvSQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'ours.db'}").retrieve("window"))
+    assert [e.as_dict() for e in read_back.events] == [e.as_dict() for e in tracker.events]
