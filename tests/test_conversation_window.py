@@ -158,4 +158,6 @@ def test_stored_rows_are_the_ones_rasa_writes(tmp_path):
 
     assert rows(ours) == rows(rasas) and len(rows(ours)) == len(tracker.events)
     read_back = asyncio.run(EnvSQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'ours.db'}").retrieve("window"))
-    assert [e.as_dict() for e in read_back.events] == [e.as_dict() for e in tracker.events]
+    rasa_read_back = asyncio.run(SQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}").retrieve("window"))
+    assert [e.as_dict() for e in read_back.events] == [e.as_dict() for e in rasa_read_back.events]
+    assert len(read_back.events) == len(tracker.events) - 1  # from the session start on, as Rasa reads
