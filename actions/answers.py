@@ -156,6 +156,13 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        in_context = answering.out_of_scope_in_context(
+            default_knowledge_base(),
+            tracker.latest_message or {},
+            tracker.get_slot("subject"),
+        )
+        if in_context is not None:
+            return ActionAnswer.reply(in_context, dispatcher, tracker)
         uncovered = answering.uncovered_words(tracker.latest_message)
         send(
             dispatcher,

@@ -188,6 +188,38 @@ def contextual_resolution(
     return None
 
 
+# The model alone (not the scope guard) read a short message as out of scope, but this unsure:
+# in a conversation about a subject, "how big is the cut?" or "saturday?" is about that subject.
+MAX_UNSURE_OUT_OF_SCOPE = 0.5
+
+
+def out_of_scope_in_context(
+    knowledge: KnowledgeBase, latest: Dict[str, Any], current_subject: Optional[str]
+) -> Optional[Resolution]:
+    """The honest reply for an unsure "out of scope" in a conversation, or None to keep it.
+
+    In the middle of a conversation about a treatment, "I can't help with that" misleads: the
+    question is most likely about the treatment, and the documents just do not say. So the reply
+    is "not covered" for that subject, which offers its overview. Answering with the likeliest
+    entry about the subject instead was tried and added a wrong answer on the regression sets
+    ("how common" after the symptoms of failed back surgery). A message the scope guard marked
+    (another area of medicine) always stays out of scope.
+    """
+    ranking = latest.get("intent_ranking") or []
+    text = latest.get("text") or ""
+    if (
+        not current_subject
+        or current_subject not in knowledge.subjects
+        or latest.get(SCOPE_KEY)
+        or not ranking
+        or ranking[0].get("name") != OUT_OF_SCOPE_INTENT
+        or (ranking[0].get("confidence") or 0.0) >= MAX_UNSURE_OUT_OF_SCOPE
+        or not 0 < len(text.split()) <= CONTEXT_MAX_WORDS
+    ):
+        return None
+    return Resolution(not_covered=True, subject=current_subject)
+
+
 # A short follow-up with no subject of its own is read in the conversation's context: readings
 # about the current subject (or a follow-up facet) weigh this much more, related entries half as
 # much, unless the model was already this sure of its first reading.

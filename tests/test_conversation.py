@@ -270,3 +270,22 @@ def test_the_entry_just_given_is_repeated_only_when_clearly_read(knowledge):
 def test_a_service_answer_keeps_the_treatment_under_discussion(knowledge, entry_id, named, current, expected):
     entities = [{"entity": "subject", "value": named}] if named else []
     assert answering.subject_after_answer(knowledge, knowledge[entry_id], entities, current) == expected
+
+
+def test_an_unsure_out_of_scope_mid_conversation_is_not_covered_for_the_subject(knowledge):
+    """ "how big is the cut?" while talking about laser surgery: the documents don't say, which is
+    not the same as "I can't help with that"; a message the scope guard marked stays out of scope."""
+    unsure = {
+        "text": "how big is the cut",
+        "intent_ranking": [
+            {"name": "out_of_scope", "confidence": 0.35},
+            {"name": "followup_how_done", "confidence": 0.1},
+        ],
+    }
+    resolution = answering.out_of_scope_in_context(knowledge, unsure, "laser_surgery")
+    assert resolution is not None and resolution.not_covered and resolution.subject == "laser_surgery"
+    assert answering.out_of_scope_in_context(knowledge, unsure, None) is None
+    sure = dict(unsure, intent_ranking=[{"name": "out_of_scope", "confidence": 0.9}])
+    assert answering.out_of_scope_in_context(knowledge, sure, "laser_surgery") is None
+    guarded = dict(unsure, scope={"foreign_words": ["asthma"], "replaced_intent": "idd_therapy"})
+    assert answering.out_of_scope_in_context(knowledge, guarded, "laser_surgery") is None
