@@ -70,6 +70,10 @@ def _unique(entries: Iterable[Optional[Entry]]) -> List[Entry]:
     return list(seen.values())
 
 
+def _confidence_of(intent: str, intent_ranking: Sequence[Dict[str, Any]]) -> float:
+    return max([(item.get("confidence") or 0.0) for item in intent_ranking if item.get("name") == intent] or [0.0])
+
+
 def _subject_overview(knowledge: KnowledgeBase, subject: Optional[str]) -> Optional[Entry]:
     registered = knowledge.subjects.get(subject or "")
     return knowledge.get(registered.overview) if registered else None
@@ -100,6 +104,12 @@ def _resolve_followup(
     return Resolution(candidates=candidates[:MAX_CLARIFY_OPTIONS])
 
 
+# "Tell me more" moves on to another entry, so an unsure reading of it ("what can be done about it
+# now?" read 0.33 as "more") is a guess at a topic the patient did not name: below this, ask.
+MORE_INTENT = f"{FOLLOWUP_PREFIX}more"
+MIN_MORE_CONFIDENCE = 0.5
+
+
 def resolve(
     knowledge: KnowledgeBase,
     intent: Optional[str],
@@ -120,6 +130,8 @@ def resolve(
     named = _first_subject(entities)
     if intent == NOT_COVERED_INTENT:
         return Resolution(not_covered=True, subject=named)
+    if intent == MORE_INTENT and intent_ranking and _confidence_of(intent, intent_ranking) < MIN_MORE_CONFIDENCE:
+        return Resolution(candidates=clarify_candidates(knowledge, intent_ranking))
     if intent and intent.startswith(FOLLOWUP_PREFIX):
         facet = intent[len(FOLLOWUP_PREFIX) :]
         resolution = _resolve_followup(knowledge, facet, named or current_subject, last_entry, named)
@@ -176,7 +188,7 @@ def contextual_resolution(
         if name.startswith(FOLLOWUP_PREFIX):
             if (item.get("confidence") or 0.0) < min_facet_confidence:
                 continue
-            resolution = resolve(knowledge, name, entities, current_subject, last_kb_id)
+            resolution = resolve(knowledge, name, entities, current_subject, last_kb_id, intent_ranking)
             if resolution.not_covered or (
                 resolution.entry is not None and (item.get("confidence") or 0.0) >= MIN_CONTEXT_ANSWER
             ):

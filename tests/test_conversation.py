@@ -289,3 +289,17 @@ def test_an_unsure_out_of_scope_mid_conversation_is_not_covered_for_the_subject(
     assert answering.out_of_scope_in_context(knowledge, sure, "laser_surgery") is None
     guarded = dict(unsure, scope={"foreign_words": ["asthma"], "replaced_intent": "idd_therapy"})
     assert answering.out_of_scope_in_context(knowledge, guarded, "laser_surgery") is None
+
+
+def test_an_unsure_tell_me_more_asks_instead_of_moving_on(knowledge):
+    """ "what can be done about it now?" read 0.33 as "tell me more": moving to the next entry would
+    be a guess, so the likeliest entries are offered instead; a clear "tell me more" moves on."""
+    unsure = [
+        {"name": "followup_more", "confidence": 0.33},
+        {"name": "fbss_treatment_options", "confidence": 0.25},
+    ]
+    resolution = answering.resolve(knowledge, "followup_more", [], "back_surgery", "recurrence_after_surgery", unsure)
+    assert resolution.entry is None and [e.id for e in resolution.candidates] == ["fbss_treatment_options"]
+    clear = [{"name": "followup_more", "confidence": 0.8}]
+    resolution = answering.resolve(knowledge, "followup_more", [], "back_surgery", "recurrence_after_surgery", clear)
+    assert resolution.entry is not None and resolution.entry.id == knowledge["recurrence_after_surgery"].related[0]
