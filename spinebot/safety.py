@@ -140,6 +140,8 @@ class SafetyPatterns:
     question_starts: Tuple[str, ...]
     personal_words: frozenset
     exact_concepts: frozenset = frozenset()
+    # Real words the spelling check must leave alone ("hayfever" is not a misspelt "fever").
+    known_words: frozenset = frozenset()
 
 
 def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
@@ -198,6 +200,7 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
         negation_blockers=tuple(negation.get("blockers") or ()),
         question_starts=tuple(question.get("starts") or ()),
         personal_words=frozenset(str(word).lower() for word in question.get("personal_words") or ()),
+        known_words=frozenset(str(word).lower() for word in data.get("known_words") or ()),
         exact_concepts=frozenset(data.get("exact_concepts") or ()),
     )
 
@@ -256,7 +259,12 @@ class SafetyDetector:
 
     def _is_known_word(self, lower: str) -> bool:
         """Real words are never 'corrected': only unknown ones may be misspellings."""
-        return lower in self._common_words or lower in self._lemmas or lower in self._fuzzy_targets
+        return (
+            lower in self._common_words
+            or lower in self._lemmas
+            or lower in self._fuzzy_targets
+            or lower in self._patterns.known_words
+        )
 
     def _closest_term(self, lower: str) -> Optional[str]:
         """The safety term an unknown word is a likely misspelling of, remembered per word.

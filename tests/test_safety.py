@@ -279,3 +279,14 @@ def test_a_symptom_called_old_or_passing_counts_again_when_the_patient_says_it_i
     """`unless` in the patterns: "for years" or "wore off" no longer excuse a symptom the patient
     calls new ("since this morning", "but never this") or lasting ("not wearing off")."""
     assert detector.check(text).fired is fires, detector.check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hayfever tablets",  # a real word, not a misspelt "fever"
+        "ive got chronic neck pain from a car accident, what is pain management?",  # not incontinence
+    ],
+)
+def test_real_words_are_not_read_as_symptoms(detector, text):
+    assert not detector.check(text).fired
