@@ -156,6 +156,53 @@ class ScopeGuard(UntrainedSpacyComponent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
+class SmallTalkGuard(UntrainedSpacyComponent):
+    """A question is never taken for "yes", "hello" or "start again" on a weak reading.
+
+    Small-talk intents are trained on a few short phrases, so a long question that shares one of
+    their words ("and is some pain at the START normal?" read as `restart`, "Is correct?" as
+    `affirm`) can reach them; `restart` would then wipe the conversation. When the model is unsure
+    of such an intent and the message is long or names a subject, the small-talk readings are
+    dropped and the next reading stands, with its own confidence, for the fallback to judge.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "intents": [
+                "affirm",
+                "deny",
+                "greet",
+                "goodbye",
+                "thanks",
+                "restart",
+                "bot_challenge",
+                "feedback_positive",
+            ],
+            "max_confidence": 0.6,
+            "min_words": 6,
+        }
+
+    def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
+        small_talk = set(self.config["intents"])
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if (
+                intent.get("name") not in small_talk
+                or (intent.get("confidence") or 0.0) >= self.config["max_confidence"]
+            ):
+                continue
+            names_subject = any(entity.get("entity") == SUBJECT_ENTITY for entity in message.get(ENTITIES) or [])
+            if not names_subject and len((message.get(TEXT) or "").split()) < self.config["min_words"]:
+                continue
+            ranking = [item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") not in small_talk]
+            if ranking:
+                message.set(INTENT, dict(ranking[0]), add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP")
 class StopRequestGuard(UntrainedSpacyComponent):
     """`cancel` only for a clear request to stop (knowledge/conversation/stop_requests.yml).
 

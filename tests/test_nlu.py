@@ -197,3 +197,35 @@ def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tm
         features = loaded._features([text.lower()], [text])
         if features.nnz:
             assert np.allclose(loaded._predict_proba(features), loaded.model.predict_proba(features)[0], atol=1e-12)
+
+
+def _message(text: str, ranking: List[Tuple[str, float]], subject: str = ""):
+    from rasa.shared.nlu.training_data.message import Message
+
+    items = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    entities = [{"entity": "subject", "value": subject}] if subject else []
+    return Message(data={"text": text, "intent": dict(items[0]), "intent_ranking": items, "entities": entities})
+
+
+@pytest.mark.parametrize(
+    "text, ranking, subject, expected",
+    [
+        # a question that shares a word with "start again" must not restart the conversation
+        (
+            "and is some pain at the start normal?",
+            [("restart", 0.33), ("patient_pathway", 0.18)],
+            "",
+            "patient_pathway",
+        ),
+        ("is correct about failed back surgery?", [("affirm", 0.54), ("fbss_overview", 0.22)], "fbss", "fbss_overview"),
+        ("yes please", [("affirm", 0.54), ("fbss_overview", 0.22)], "", "affirm"),  # short: stands
+        ("thank you so much for all of that help", [("thanks", 0.9), ("costs", 0.02)], "", "thanks"),  # sure
+    ],
+)
+def test_small_talk_needs_a_clear_reading_on_a_question(text, ranking, subject, expected):
+    from spinebot.nlu_components import SmallTalkGuard
+
+    guard = SmallTalkGuard.create({}, None, None, None)  # type: ignore[arg-type]
+    (message,) = guard.process([_message(text, ranking, subject)])
+    assert message.get("intent")["name"] == expected
+    assert message.get("intent_ranking")[0]["name"] == expected
