@@ -127,14 +127,17 @@ class ActionClarify(Action):
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
-        in_context = answering.contextual_resolution(
+        entities = latest.get("entities") or []
+        text = (latest.get("text") or "").strip()
+        in_context = answering.unsure_reading_in_context(
             knowledge,
             ranking,
             tracker.get_slot("subject"),
             tracker.get_slot("last_kb_id"),
-            latest.get("entities") or [],
+            entities,
         )
-        if in_context is not None and (latest.get("text") or "").strip():
+        if in_context is not None and text:
+            in_context = answering.apply_facet_cue(knowledge, in_context, default_replies().cued_facet(text), entities)
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
         if not (latest.get("text") or "").strip():

@@ -104,6 +104,34 @@ def _resolve_followup(
     return Resolution(candidates=candidates[:MAX_CLARIFY_OPTIONS])
 
 
+def unsure_reading_in_context(
+    knowledge: KnowledgeBase,
+    intent_ranking: Sequence[Dict[str, Any]],
+    current_subject: Optional[str],
+    last_kb_id: Optional[str] = None,
+    entities: Sequence[Dict[str, Any]] = (),
+) -> Optional[Resolution]:
+    """What to do with a message the model was unsure of, in the conversation's context.
+
+    When the likeliest reading is that the documents do not cover the question, that is the
+    honest reply, for the subject it names or the one under discussion ("how long does the
+    relief from an injection last?"); an entry on the subject must be more likely than that
+    reading to answer instead. Otherwise `contextual_resolution`, or None to ask.
+    """
+    readings = [item for item in intent_ranking if item.get("name") != FALLBACK_INTENT]
+    not_covered = _confidence_of(NOT_COVERED_INTENT, readings)
+    if readings and readings[0].get("name") == NOT_COVERED_INTENT and not_covered >= MIN_CONTEXT_CONFIDENCE:
+        return Resolution(not_covered=True, subject=_first_subject(entities) or current_subject)
+    return contextual_resolution(
+        knowledge,
+        intent_ranking,
+        current_subject,
+        last_kb_id,
+        entities,
+        min_entry_confidence=max(MIN_CONTEXT_ANSWER, not_covered),
+    )
+
+
 # "Tell me more" moves on to another entry, so an unsure reading of it ("what can be done about it
 # now?" read 0.33 as "more") is a guess at a topic the patient did not name: below this, ask.
 MORE_INTENT = f"{FOLLOWUP_PREFIX}more"

@@ -303,3 +303,30 @@ def test_an_unsure_tell_me_more_asks_instead_of_moving_on(knowledge):
     clear = [{"name": "followup_more", "confidence": 0.8}]
     resolution = answering.resolve(knowledge, "followup_more", [], "back_surgery", "recurrence_after_surgery", clear)
     assert resolution.entry is not None and resolution.entry.id == knowledge["recurrence_after_surgery"].related[0]
+
+
+def test_an_unsure_message_read_as_not_covered_gets_the_honest_reply(knowledge):
+    """ "how long does the relief from an injection last?": the likeliest reading is that the
+    documents do not say, so the nearest entry on injections must not answer it instead."""
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "not_covered", "confidence": 0.24},
+        {"name": "injections_overview", "confidence": 0.19},
+    ]
+    entities = [{"entity": "subject", "value": "injections"}]
+    resolution = answering.unsure_reading_in_context(knowledge, ranking, None, None, entities)
+    assert resolution is not None and resolution.not_covered and resolution.subject == "injections"
+    # an entry on the subject more likely than "not covered" still answers
+    ranking[1], ranking[2] = dict(ranking[2], confidence=0.24), dict(ranking[1], confidence=0.19)
+    resolution = answering.unsure_reading_in_context(knowledge, ranking, None, None, entities)
+    assert resolution is not None and resolution.entry is not None and resolution.entry.id == "injections_overview"
+
+
+def test_an_unsure_answer_still_holds_to_the_facet_asked(knowledge):
+    """ "what side effects come from the injection?" read unsurely as the injections overview: the
+    overview names no side effect, so the honest reply is that the documents do not say."""
+    start = answering.Resolution(entry=knowledge["injections_overview"])
+    entities = [{"entity": "subject", "value": "injections"}]
+    facet = default_replies().cued_facet("What side effects come from the steroid injection in back?")
+    resolved = answering.apply_facet_cue(knowledge, start, facet, entities)
+    assert resolved.not_covered and resolved.subject == "injections"
