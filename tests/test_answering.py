@@ -108,3 +108,19 @@ def test_price_words_lead_to_prices_whatever_the_treatment(knowledge, text, entr
     entities = [{"entity": "subject", "value": subject}]
     resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
     assert resolved.entry is not None and resolved.entry.id == entry_id
+
+
+@pytest.mark.parametrize(
+    "text, start_id, subject, expected",
+    [
+        ("What is the disadvantage of pain injections?", "injections_overview", "injections", "injections_limitations"),
+        ("what are the risks of laser surgery?", "laser_surgery_overview", "laser_surgery", None),  # not covered
+        ("any risks with IDD?", "idd_therapy", "idd", "idd_therapy"),  # the entry says it is low-risk
+    ],
+)
+def test_risk_words_lead_to_the_entry_on_downsides_or_an_honest_reply(knowledge, text, start_id, subject, expected):
+    start = answering.Resolution(entry=knowledge[start_id])
+    entities = [{"entity": "subject", "value": subject}]
+    resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
+    assert (resolved.entry.id if resolved.entry else None) == expected
+    assert expected is not None or resolved.not_covered
