@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 NO_ANSWER, OUT_OF_SCOPE, CLARIFY = "no_answer", "out_of_scope", "clarify"
+PERSONAL_LABEL = "personal_advice"
 SPECIAL_LABELS = (NO_ANSWER, OUT_OF_SCOPE, CLARIFY)
 
 # What a reply was, read from its contract.
@@ -77,6 +78,8 @@ class Reply:
     kind: str
     kb_id: Optional[str] = None
     options: Tuple[str, ...] = ()
+    # The answer came with the reminder that only the patient's own doctor can judge their case.
+    personal: bool = False
 
     @property
     def label(self) -> str:
@@ -154,7 +157,7 @@ def read_reply(messages: Sequence[Mapping[str, Any]]) -> Reply:
         return Reply(SAFETY)
     for contract in contracts:
         if contract.get("kb_id"):
-            return Reply(ANSWER, kb_id=str(contract["kb_id"]))
+            return Reply(ANSWER, kb_id=str(contract["kb_id"]), personal=bool(contract.get("personal")))
         kind = contract.get("type")
         if kind == CLARIFY:
             return Reply(CLARIFY, options=tuple(contract.get("options") or ()))
@@ -173,6 +176,9 @@ def score_turn(turn: Turn, reply: Reply) -> Tuple[str, bool]:
     if reply.kind == CLARIFY:
         return (RIGHT if turn.expect == CLARIFY else CLARIFIED), any(label in reply.options for label in turn.accepted)
     if reply.kind == ANSWER and reply.kb_id in turn.accepted:
+        return RIGHT, False
+    if reply.kind == ANSWER and reply.personal and PERSONAL_LABEL in turn.accepted:
+        # The personal-advice reply, with the general entry that fits the case (issue 9, item 5).
         return RIGHT, False
     if turn.expect == NO_ANSWER:
         return (HONEST if declined else WRONG), False

@@ -78,6 +78,17 @@ def test_reply_is_read_from_the_contract():
     assert ev.read_reply([{"text": "hello"}]).kind == ev.OTHER
 
 
+def test_a_personal_reply_with_general_information_meets_a_personal_question():
+    """ "I had a discectomy 4 months ago, is my pain normal?" expects the personal-advice reply; the
+    reminder that only their doctor can judge, with the general entry that fits, is that reply."""
+    personal = ev.read_reply([{"text": "..."}, {"custom": {"kb_id": "when_surgery_failed", "personal": True}}])
+    assert personal.personal and personal.kb_id == "when_surgery_failed"
+    asks_personal = ev.Turn(text="is my pain normal?", expect="personal_advice")
+    assert ev.score_turn(asks_personal, personal)[0] == ev.RIGHT
+    general = ev.Reply(ev.ANSWER, kb_id="when_surgery_failed")
+    assert ev.score_turn(asks_personal, general)[0] == ev.WRONG
+
+
 @pytest.mark.parametrize(
     "expect, reply, outcome",
     [
