@@ -165,6 +165,10 @@ class ActionOutOfScope(Action):
             tracker.get_slot("subject"),
         )
         if in_context is not None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            in_context = answering.apply_facet_cue(
+                default_knowledge_base(), in_context, default_replies().cued_facet(text)
+            )
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         uncovered = answering.uncovered_words(tracker.latest_message)
         send(

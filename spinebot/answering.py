@@ -313,6 +313,8 @@ def rerank_in_context(
     return sorted(ranking, key=lambda item: -item["confidence"])
 
 
+OVERVIEW_FACET = "overview"
+
 # Subjects whose entries are not about a treatment: facet words do not redirect them.
 NO_FACET_SUBJECTS = frozenset({"clinic", "personal_advice", "emergencies", "urgent", "crisis"})
 
@@ -332,17 +334,25 @@ def apply_facet_cue(
     if entry is None:
         # "what % of back surgeries fail?" read as not covered: the facet may still have an answer.
         subject = _first_subject(entities) or resolution.subject
-        answering_entry = knowledge.for_followup(subject, facet) if resolution.not_covered else None
+        answering_entry = _facet_entry(knowledge, subject, facet) if resolution.not_covered else None
         return Resolution(entry=answering_entry) if answering_entry is not None else resolution
     if entry.kind != ANSWER_KIND:
         return resolution
     subject = _first_subject(entities) or entry.subject
     if subject in NO_FACET_SUBJECTS or f"{subject}.{facet}" in entry.followups:
         return resolution
-    answering_entry = knowledge.for_followup(subject, facet)
+    answering_entry = _facet_entry(knowledge, subject, facet)
     if answering_entry is not None:
         return Resolution(entry=answering_entry)
     return Resolution(not_covered=True, subject=subject, facet=facet)
+
+
+def _facet_entry(knowledge: KnowledgeBase, subject: Optional[str], facet: str) -> Optional[Entry]:
+    """The entry answering a facet of a subject; "what is it?" falls back to the subject's overview."""
+    entry = knowledge.for_followup(subject, facet)
+    if entry is None and facet == OVERVIEW_FACET:
+        entry = _subject_overview(knowledge, subject)
+    return entry
 
 
 def subject_after_answer(

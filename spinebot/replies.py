@@ -97,6 +97,10 @@ class Replies:
     callback_fields: Mapping[str, Mapping[str, str]]
     buttons: Mapping[str, str]
     facet_cues: Mapping[str, tuple] = field(default_factory=dict)
+    # Messages that are nothing but a short question for one facet ("what actually is it?"), matched
+    # whole once the filler words are left out: as a substring, "what is it" is also in "what is it like".
+    whole_message_cues: Mapping[str, tuple] = field(default_factory=dict)
+    filler_words: frozenset = frozenset()
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
     # The clinic settings' facts as sentences, and the citation line under every answer.
@@ -110,6 +114,10 @@ class Replies:
 
     def cued_facet(self, text: str) -> Optional[str]:
         """The facet a message's own words ask for ("success rate" → success), if any."""
+        words = [word for word in re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split() if word not in self.filler_words]
+        for facet, questions in self.whole_message_cues.items():
+            if " ".join(words) in questions:
+                return facet
         lowered = " " + re.sub(r"[^a-z0-9%' -]+", " ", text.lower()) + " "
         for facet, cues in self.facet_cues.items():
             if any(f" {cue} " in lowered or (cue == "%" and "%" in lowered) for cue in cues):
@@ -222,19 +230,21 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         callback_fields=_callback_fields(data.get("callback_fields")),
         buttons=_section(data, "buttons", BUTTON_KEYS),
         facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
+        whole_message_cues=_facet_cues(data.get("whole_message_cues") or {}, facets, "whole_message_cues"),
+        filler_words=frozenset(str(word).lower() for word in data.get("filler_words") or ()),
         gate=_section(data, "gate", GATE_KEYS),
         clinic=_section(data, "clinic", CLINIC_KEYS),
         source_line=_text(data.get("source_line"), "source_line"),
     )
 
 
-def _facet_cues(raw: Mapping[str, Any], facets: Mapping[str, Any]) -> Dict[str, tuple]:
+def _facet_cues(raw: Mapping[str, Any], facets: Mapping[str, Any], section: str = "facet_cues") -> Dict[str, tuple]:
     cues = {}
     for facet, words in raw.items():
         if facet not in facets:
-            raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: not a facet listed under `facets`")
+            raise RepliesError(f"{REPLIES_FILE}: {section}.{facet}: not a facet listed under `facets`")
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-            raise RepliesError(f"{REPLIES_FILE}: facet_cues.{facet}: must be a list of words or phrases")
+            raise RepliesError(f"{REPLIES_FILE}: {section}.{facet}: must be a list of words or phrases")
         cues[facet] = tuple(one_line(w.lower()) for w in words)
     return cues
 

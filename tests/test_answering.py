@@ -124,3 +124,28 @@ def test_risk_words_lead_to_the_entry_on_downsides_or_an_honest_reply(knowledge,
     resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
     assert (resolved.entry.id if resolved.entry else None) == expected
     assert expected is not None or resolved.not_covered
+
+
+@pytest.mark.parametrize(
+    "text, facet",
+    [
+        ("what actually is it though", "overview"),
+        ("so what is it?", "overview"),
+        ("Remind me what it is again", "overview"),
+        ("what is it like afterwards?", None),  # a longer question is not "what is it?"
+        ("what is IDD", None),  # names its subject: the classifier's job
+    ],
+)
+def test_a_bare_what_is_it_asks_for_the_overview(text, facet):
+    assert default_replies().cued_facet(text) == facet
+
+
+def test_what_is_it_after_a_price_answer_gives_the_treatment_overview(knowledge):
+    """ "how much is IDD per session?" then "what actually is it though": the model read it as a
+    success question, which the documents don't answer; the question asks what IDD is."""
+    not_covered = answering.Resolution(not_covered=True, subject="idd", facet="success")
+    resolved = answering.apply_facet_cue(knowledge, not_covered, default_replies().cued_facet("what actually is it?"))
+    assert resolved.entry is not None and resolved.entry.id == "idd_therapy"
+    wrong_sibling = answering.Resolution(entry=knowledge["laser_surgery_procedure"])
+    resolved = answering.apply_facet_cue(knowledge, wrong_sibling, "overview")
+    assert resolved.entry is not None and resolved.entry.id == "laser_surgery_overview"
