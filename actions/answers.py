@@ -26,6 +26,13 @@ def _answerable(knowledge: Any, intent: Optional[str]) -> bool:
     )
 
 
+def _held_to_facet(
+    knowledge: Any, resolution: answering.Resolution, text: str, entities: Optional[List[Dict[str, Any]]] = None
+) -> answering.Resolution:
+    """The resolution held to the facet the message's own words ask for ("side effects")."""
+    return answering.apply_facet_cue(knowledge, resolution, default_replies().cued_facet(text), entities or [])
+
+
 class ActionAnswer(Action):
     """Answer a knowledge question or a follow-up from the knowledge base (one action for all)."""
 
@@ -55,21 +62,12 @@ class ActionAnswer(Action):
             last_kb_id=tracker.get_slot("last_kb_id"),
             intent_ranking=ranking,
         )
-        resolution = answering.apply_facet_cue(
-            knowledge, resolution, default_replies().cued_facet(latest.get("text") or ""), latest.get("entities") or []
-        )
+        resolution = _held_to_facet(knowledge, resolution, latest.get("text") or "", latest.get("entities"))
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: a reading about the subject under discussion may
             # replace it only if the model found it at least as likely ("how long is the waiting
             # list?" must not become "how long does failed back surgery pain last").
-            rival = max(
-                [
-                    (item.get("confidence") or 0.0)
-                    for item in ranking
-                    if item.get("name") == answering.NOT_COVERED_INTENT
-                ]
-                or [0.0]
-            )
+            rival = answering.confidence_of(answering.NOT_COVERED_INTENT, ranking)
             resolution = (
                 answering.contextual_resolution(
                     knowledge,
@@ -127,20 +125,19 @@ class ActionClarify(Action):
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
-        entities = latest.get("entities") or []
         text = (latest.get("text") or "").strip()
         in_context = answering.unsure_reading_in_context(
             knowledge,
             ranking,
             tracker.get_slot("subject"),
             tracker.get_slot("last_kb_id"),
-            entities,
+            latest.get("entities") or [],
         )
         if in_context is not None and text:
-            in_context = answering.apply_facet_cue(knowledge, in_context, default_replies().cued_facet(text), entities)
+            in_context = _held_to_facet(knowledge, in_context, text, latest.get("entities"))
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
-        if not (latest.get("text") or "").strip():
+        if not text:
             send(dispatcher, answering.empty_message_messages(default_replies(), channel(tracker)))
         elif candidates:
             send(dispatcher, answering.clarify_messages(candidates, default_replies(), channel(tracker)))
@@ -159,16 +156,11 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        in_context = answering.out_of_scope_in_context(
-            default_knowledge_base(),
-            tracker.latest_message or {},
-            tracker.get_slot("subject"),
-        )
+        knowledge, latest = default_knowledge_base(), tracker.latest_message or {}
+        in_context = answering.out_of_scope_in_context(knowledge, latest, tracker.get_slot("subject"))
         if in_context is not None:
-            text = (tracker.latest_message or {}).get("text") or ""
-            in_context = answering.apply_facet_cue(
-                default_knowledge_base(), in_context, default_replies().cued_facet(text)
-            )
+            # held to the facet in the subject under discussion, whatever the message names
+            in_context = _held_to_facet(knowledge, in_context, latest.get("text") or "")
             return ActionAnswer.reply(in_context, dispatcher, tracker)
         uncovered = answering.uncovered_words(tracker.latest_message)
         send(

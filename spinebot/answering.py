@@ -70,7 +70,8 @@ def _unique(entries: Iterable[Optional[Entry]]) -> List[Entry]:
     return list(seen.values())
 
 
-def _confidence_of(intent: str, intent_ranking: Sequence[Dict[str, Any]]) -> float:
+def confidence_of(intent: str, intent_ranking: Sequence[Dict[str, Any]]) -> float:
+    """The confidence the ranking gives `intent` (0 when it is not ranked)."""
     return max([(item.get("confidence") or 0.0) for item in intent_ranking if item.get("name") == intent] or [0.0])
 
 
@@ -119,7 +120,7 @@ def unsure_reading_in_context(
     reading to answer instead. Otherwise `contextual_resolution`, or None to ask.
     """
     readings = [item for item in intent_ranking if item.get("name") != FALLBACK_INTENT]
-    not_covered = _confidence_of(NOT_COVERED_INTENT, readings)
+    not_covered = confidence_of(NOT_COVERED_INTENT, readings)
     if readings and readings[0].get("name") == NOT_COVERED_INTENT and not_covered >= MIN_CONTEXT_CONFIDENCE:
         return Resolution(not_covered=True, subject=_first_subject(entities) or current_subject)
     return contextual_resolution(
@@ -158,7 +159,7 @@ def resolve(
     named = _first_subject(entities)
     if intent == NOT_COVERED_INTENT:
         return Resolution(not_covered=True, subject=named)
-    if intent == MORE_INTENT and intent_ranking and _confidence_of(intent, intent_ranking) < MIN_MORE_CONFIDENCE:
+    if intent == MORE_INTENT and intent_ranking and confidence_of(intent, intent_ranking) < MIN_MORE_CONFIDENCE:
         return Resolution(candidates=clarify_candidates(knowledge, intent_ranking))
     if intent and intent.startswith(FOLLOWUP_PREFIX):
         facet = intent[len(FOLLOWUP_PREFIX) :]
@@ -223,7 +224,7 @@ def contextual_resolution(
                 return resolution
             continue
         entry = knowledge.for_intent(name)
-        needed = max(min_entry_confidence, MIN_CONTEXT_ANSWER)
+        needed = min_entry_confidence
         if entry and entry.id == last_kb_id:
             needed = max(needed, MIN_REPEAT_CONFIDENCE)
         plausible = (item.get("confidence") or 0.0) >= needed
