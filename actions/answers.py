@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import channel, send
+from actions.common import channel, send, then_wait_for_the_patient
 from spinebot import answering
 from spinebot.clinic import default_clinic_settings
 from spinebot.knowledge import default_knowledge_base
@@ -40,6 +40,9 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return then_wait_for_the_patient(tracker, self.answer(dispatcher, tracker))
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
@@ -122,6 +125,9 @@ class ActionClarify(Action):
         return "action_clarify"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return then_wait_for_the_patient(tracker, self.clarify(dispatcher, tracker))
+
+    def clarify(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
         latest = tracker.latest_message or {}
         ranking = latest.get("intent_ranking") or []
@@ -156,6 +162,9 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return then_wait_for_the_patient(tracker, self.decline(dispatcher, tracker))
+
+    def decline(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge, latest = default_knowledge_base(), tracker.latest_message or {}
         in_context = answering.out_of_scope_in_context(knowledge, latest, tracker.get_slot("subject"))
         if in_context is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -30,6 +31,8 @@ COMMON_WORDS_TABLE = "spinebot_common_words"
 # which the safety detector never "corrects" as misspellings. Rarer ones ("bladda") may be.
 COMMON_WORD_MIN_LOG_PROB = -15.0
 FINGERPRINT_FILE = "spinebot_fingerprint.json"
+# Changed whenever the way patterns are built changes, so that `make install` rebuilds the pipeline.
+PATTERN_LAYOUT = "spelt-out variants, 2026-11-25"
 
 
 def blank_pipeline() -> Language:
@@ -42,25 +45,41 @@ def blank_pipeline() -> Language:
     return nlp
 
 
-def term_pattern(nlp: Language, term: str) -> List[Dict]:
-    """A token pattern matching `term` in any case, by surface form or lemma ("injections")."""
+def term_variants(nlp: Language, term: str) -> List[Tuple[str, ...]]:
+    """Every lower-case word sequence `term` matches: each word as written or as its lemma.
+
+    Spelt out in full so that matching compares plain token attributes: a set-membership
+    pattern ({"IN": [...]}) is checked in Python for every token, which made matching the
+    scope lists the costliest step of reading a message.
+    """
     doc = nlp.get_pipe("lemmatizer")(nlp.make_doc(term))
-    return [
-        {"LOWER": {"IN": sorted({token.lower_, token.lemma_.lower()})}} if token.is_alpha else {"LOWER": token.lower_}
-        for token in doc
-    ]
+    choices = [sorted({token.lower_, token.lemma_.lower()}) if token.is_alpha else [token.lower_] for token in doc]
+    return list(itertools.product(*choices))
+
+
+def variant_patterns(nlp: Language, terms: Iterable[str]) -> List[List[Dict[str, str]]]:
+    """Token patterns for every variant of every term, each variant once."""
+    variants = dict.fromkeys(variant for term in terms for variant in term_variants(nlp, term) if variant)
+    return [[{"LOWER": word} for word in variant] for variant in variants]
 
 
 def subject_patterns(nlp: Language, terms: Iterable[Tuple[str, str]]) -> List[Dict]:
     """Entity-ruler patterns: each term labelled SUBJECT, with the subject id as the pattern id."""
-    return [{"label": SUBJECT_LABEL, "pattern": term_pattern(nlp, term), "id": subject} for subject, term in terms]
+    by_subject: Dict[str, List[str]] = {}
+    for subject, term in terms:
+        by_subject.setdefault(subject, []).append(term)
+    return [
+        {"label": SUBJECT_LABEL, "pattern": pattern, "id": subject}
+        for subject, subject_terms in by_subject.items()
+        for pattern in variant_patterns(nlp, subject_terms)
+    ]
 
 
 def term_matcher(nlp: Language, terms_by_label: Mapping[str, Iterable[str]]) -> Matcher:
     """A spaCy Matcher finding each label's terms as whole words, in any case or inflection."""
     matcher = Matcher(nlp.vocab)
     for label, terms in terms_by_label.items():
-        patterns = [term_pattern(nlp, term) for term in terms]
+        patterns = variant_patterns(nlp, terms)
         if patterns:
             matcher.add(label, patterns)
     return matcher
@@ -106,7 +125,7 @@ def add_common_words(nlp: Language) -> None:
 def knowledge_fingerprint(knowledge: KnowledgeBase) -> str:
     """A hash of everything the pipeline is built from, to rebuild only when it changed."""
     material = json.dumps(sorted(all_terms(knowledge)), ensure_ascii=False) + spacy.__version__
-    material += f"{COMMON_WORD_MIN_LOG_PROB}"
+    material += f"{COMMON_WORD_MIN_LOG_PROB}{PATTERN_LAYOUT}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -47,6 +47,25 @@ def test_answer_sends_entry_and_sets_subject():
     assert {"event": "slot", "name": "subject", "value": "laser_surgery", "timestamp": None} in events
 
 
+LISTEN_NEXT = {"event": "followup", "name": "action_listen", "timestamp": None}
+
+
+def test_answers_say_that_the_patient_speaks_next_except_inside_a_form():
+    """Spares the Rasa server a run of its policies per turn; a form must still choose its next step."""
+    cases = [
+        (ActionAnswer(), tracker("idd_therapy", "what is idd therapy")),
+        (ActionClarify(), tracker("nlu_fallback", "hmm", ranking=[{"name": "idd_therapy", "confidence": 0.2}])),
+        (ActionOutOfScope(), tracker("out_of_scope", "what's the weather like")),
+    ]
+    for action, tr in cases:
+        _, events = run(action, tr)
+        assert events[-1] == LISTEN_NEXT, (action.name(), events)
+    in_form = tracker("idd_therapy", "what is idd therapy")
+    in_form.active_loop = {"name": "callback_form"}
+    _, events = run(ActionAnswer(), in_form)
+    assert LISTEN_NEXT not in events
+
+
 def test_followup_answers_against_the_subject_slot():
     tr = tracker(
         "followup_how_done",

@@ -164,8 +164,8 @@ def test_uncovered_conditions_get_an_honest_reply(parse, text, covered):
 
 def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tmp_path):
     """Saved as JSON and numpy arrays (no pickle, no skops: start-up speed), loaded back it gives the
-    same numbers; and `_predict_proba`, which replaces LogisticRegression.predict_proba for speed,
-    gives scikit-learn's."""
+    same numbers; and the one-message path, which replaces scikit-learn's transform and
+    predict_proba for speed, gives scikit-learn's features and probabilities."""
     import numpy as np
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -195,8 +195,11 @@ def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tm
         before, after = trained.probabilities(message), loaded.probabilities(message)
         assert (before is None and after is None) or np.array_equal(before, after), text
         features = loaded._features([text.lower()], [text])
+        row = loaded._message_row(text.lower(), text)
+        assert np.allclose(row.as_matrix(features.shape[1]).toarray(), features.toarray(), atol=1e-15), text
         if features.nnz:
-            assert np.allclose(loaded._predict_proba(features), loaded.model.predict_proba(features)[0], atol=1e-12)
+            expected = loaded.model.predict_proba(features)[0]
+            assert np.allclose(loaded._row_probabilities(row), expected, atol=1e-12), text
 
 
 def _message(text: str, ranking: List[Tuple[str, float]], subject: str = ""):

@@ -48,3 +48,33 @@ def test_valid_responses_pass_and_invalid_ones_fail_with_rasas_own_message(tuned
 
 def test_the_action_timeout_is_shortened(tuned):
     assert rasa_actions.DEFAULT_REQUEST_TIMEOUT == 3.0
+
+
+ANSWER = {
+    "events": [
+        {"event": "slot", "timestamp": None, "name": "subject", "value": "idd"},
+        {"event": "followup", "timestamp": None, "name": "action_listen"},
+        {"event": "bot", "text": "IDD therapy is ...", "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}]}},
+        {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 0.9}, "entities": []}},
+    ],
+    "responses": [{"text": "IDD therapy is ...", "custom": {"kb_id": "idd_therapy"}}],
+}
+MORE_BAD = [
+    {"events": [{"event": "slot", "name": 3}]},
+    {"events": [{"event": "followup"}, "not an event"]},
+    {"events": [{"name": "subject"}]},
+    {"events": [{"event": 7}]},
+    {"events": [{"event": "bot", "text": 5}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "subject"}]}}]},
+    {"events": [{"event": "slot", "name": "subject", "timestamp": "yesterday"}]},
+    {"events": None},
+    "not an object",
+]
+
+
+@pytest.mark.parametrize("response", [GOOD, ANSWER, {}, {"events": []}] + BAD + MORE_BAD)
+def test_checking_each_event_against_its_own_kind_accepts_exactly_what_rasas_schema_accepts(response):
+    schema = rasa_actions.RemoteAction.action_response_format_spec()
+    assert rasa_tuning.EventKindValidator(schema).accepts(response) == jsonschema.Draft202012Validator(schema).is_valid(
+        response
+    )
