@@ -33,6 +33,19 @@ def _held_to_facet(
     return answering.apply_facet_cue(knowledge, resolution, default_replies().cued_facet(text), entities or [])
 
 
+def ask_which_one(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+    """ "Tell me about the other one" names nothing: ask which, whatever the model read into it."""
+    latest = tracker.latest_message or {}
+    resolution = answering.unnamed_reference(
+        default_knowledge_base(),
+        default_replies(),
+        latest.get("text") or "",
+        latest.get("entities") or [],
+        tracker.get_slot("last_kb_id"),
+    )
+    return None if resolution is None else ActionAnswer.reply(resolution, dispatcher, tracker)
+
+
 class ActionAnswer(Action):
     """Answer a knowledge question or a follow-up from the knowledge base (one action for all)."""
 
@@ -40,7 +53,10 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return then_wait_for_the_patient(tracker, self.answer(dispatcher, tracker))
+        asked_back = ask_which_one(dispatcher, tracker)
+        return then_wait_for_the_patient(
+            tracker, self.answer(dispatcher, tracker) if asked_back is None else asked_back
+        )
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
@@ -125,7 +141,10 @@ class ActionClarify(Action):
         return "action_clarify"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return then_wait_for_the_patient(tracker, self.clarify(dispatcher, tracker))
+        asked_back = ask_which_one(dispatcher, tracker)
+        return then_wait_for_the_patient(
+            tracker, self.clarify(dispatcher, tracker) if asked_back is None else asked_back
+        )
 
     def clarify(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge = default_knowledge_base()
@@ -162,7 +181,10 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        return then_wait_for_the_patient(tracker, self.decline(dispatcher, tracker))
+        asked_back = ask_which_one(dispatcher, tracker)
+        return then_wait_for_the_patient(
+            tracker, self.decline(dispatcher, tracker) if asked_back is None else asked_back
+        )
 
     def decline(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         knowledge, latest = default_knowledge_base(), tracker.latest_message or {}

@@ -391,6 +391,25 @@ def general_entry_for_personal(knowledge: KnowledgeBase, intent_ranking: Sequenc
     return None
 
 
+def unnamed_reference(
+    knowledge: KnowledgeBase,
+    replies: Replies,
+    text: str,
+    entities: Sequence[Dict[str, Any]],
+    last_kb_id: Optional[str],
+) -> Optional[Resolution]:
+    """ "Tell me about the other one" after an answer: ask which, offering what that answer links to.
+
+    The message names nothing the model could read, so any entry it picked would be a guess; the
+    entries linked to the last answer are what "the other one" most likely points at.
+    """
+    last = knowledge.entries.get(last_kb_id or "")
+    if last is None or _first_subject(entities) or not replies.refers_without_naming(text):
+        return None
+    candidates = _unique(knowledge.entries.get(entry_id) for entry_id in last.related)[:MAX_CLARIFY_OPTIONS]
+    return Resolution(candidates=candidates) if candidates else None
+
+
 def clarify_candidates(
     knowledge: KnowledgeBase, intent_ranking: Sequence[Dict[str, Any]], limit: int = MAX_CLARIFY_OPTIONS
 ) -> List[Entry]:

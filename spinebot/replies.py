@@ -101,6 +101,8 @@ class Replies:
     # whole once the filler words are left out: as a substring, "what is it" is also in "what is it like".
     whole_message_cues: Mapping[str, tuple] = field(default_factory=dict)
     filler_words: frozenset = frozenset()
+    # "the other one": a reference that names nothing, asked back rather than guessed.
+    unnamed_references: tuple = ()
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
     # The clinic settings' facts as sentences, and the citation line under every answer.
@@ -123,6 +125,11 @@ class Replies:
             if any(f" {cue} " in lowered or (cue == "%" and "%" in lowered) for cue in cues):
                 return facet
         return None
+
+    def refers_without_naming(self, text: str) -> bool:
+        """Whether the message points at something mentioned before without naming it ("the other one")."""
+        lowered = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower()) + " "
+        return any(f" {phrase} " in lowered for phrase in self.unnamed_references)
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -232,6 +239,7 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         facet_cues=_facet_cues(data.get("facet_cues") or {}, facets),
         whole_message_cues=_facet_cues(data.get("whole_message_cues") or {}, facets, "whole_message_cues"),
         filler_words=frozenset(str(word).lower() for word in data.get("filler_words") or ()),
+        unnamed_references=tuple(str(phrase).lower() for phrase in data.get("unnamed_references") or ()),
         gate=_section(data, "gate", GATE_KEYS),
         clinic=_section(data, "clinic", CLINIC_KEYS),
         source_line=_text(data.get("source_line"), "source_line"),

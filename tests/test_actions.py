@@ -145,3 +145,28 @@ def test_out_of_scope_names_the_uncovered_condition():
     tr.latest_message["scope"] = {"uncovered_words": ["scoliosis"]}
     messages, _ = run(ActionOutOfScope(), tr)
     assert messages[0]["text"].startswith("Sorry, I don't have information about scoliosis.")
+
+
+def test_the_other_one_is_asked_back_with_what_the_last_answer_links_to():
+    """'Tell me about the other one' names nothing: whatever the model read, the bot asks which."""
+    from spinebot.knowledge import default_knowledge_base
+
+    related = default_knowledge_base().entries["physiotherapy"].related
+    for action, intent in ((ActionAnswer(), "rehab_importance"), (ActionClarify(), "nlu_fallback")):
+        tr = tracker(
+            intent, "tell me abut the other one", slots={"subject": "physiotherapy", "last_kb_id": "physiotherapy"}
+        )
+        messages, events = run(action, tr)
+        offered = [button["payload"] for message in messages for button in message.get("buttons") or []]
+        assert offered and all(any(entry_id in payload for entry_id in related) for payload in offered), messages
+        assert not any(event.get("name") == "last_kb_id" for event in events)
+    # naming it, or with nothing said before, the message is answered as usual
+    named = tracker(
+        "idd_therapy",
+        "the other one, the IDD",
+        slots={"last_kb_id": "physiotherapy"},
+        entities=[{"entity": "subject", "value": "idd_therapy"}],
+    )
+    assert contract(run(ActionAnswer(), named)[0])["kb_id"] == "idd_therapy"
+    first = tracker("idd_therapy", "what about the other one")
+    assert contract(run(ActionAnswer(), first)[0])["kb_id"] == "idd_therapy"
