@@ -51,6 +51,17 @@ COINCIDENCES = {
     "book appt pls",
     "fbss causes",
     "revision ops list",
+    # Dialogues 6 (stop 19), written blind after data/ was last changed: short follow-ups and a
+    # retired engineer's terse questions that happen to be training examples word for word.
+    "is it sore",
+    "how do they do it",
+    "how does it work",
+    "microdiscectomy success rate",
+    "return to work",
+    "define failed back surgery syndrome",
+    "fees",
+    "bupa",
+    "booking",
 }
 
 
