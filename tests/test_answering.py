@@ -127,6 +127,28 @@ def test_risk_words_lead_to_the_entry_on_downsides_or_an_honest_reply(knowledge,
 
 
 @pytest.mark.parametrize(
+    "text, start, subject, expected",
+    [
+        # read as "does it work?" (a success question the documents don't answer): it asks how
+        (
+            "how does it actually work?",
+            answering.Resolution(not_covered=True, subject="idd", facet="success"),
+            "idd",
+            "idd_therapy",
+        ),
+        ("the one with the shockwaves, how does that work", "clinic_therapies", "shockwave", None),  # not covered
+        ("how is it done, the laser op?", "laser_surgery_overview", "laser_surgery", "laser_surgery_procedure"),
+    ],
+)
+def test_how_does_it_work_leads_to_the_entry_saying_how_or_an_honest_reply(knowledge, text, start, subject, expected):
+    start = start if isinstance(start, answering.Resolution) else answering.Resolution(entry=knowledge[start])
+    entities = [{"entity": "subject", "value": subject}]
+    resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
+    assert (resolved.entry.id if resolved.entry else None) == expected
+    assert expected is not None or resolved.not_covered
+
+
+@pytest.mark.parametrize(
     "text, facet",
     [
         ("what actually is it though", "overview"),
