@@ -5,6 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 import rasa.core.actions.action as rasa_actions
+import rasa.core.processor as rasa_processor
 
 from spinebot import rasa_tuning
 
@@ -26,6 +27,7 @@ def tuned(monkeypatch):
         rasa_actions.RemoteAction, "_validate_action_result", rasa_actions.RemoteAction._validate_action_result
     )
     monkeypatch.setattr(rasa_actions, "DEFAULT_REQUEST_TIMEOUT", rasa_actions.DEFAULT_REQUEST_TIMEOUT)
+    monkeypatch.setattr(rasa_processor, "DaskGraphRunner", rasa_processor.DaskGraphRunner)
     original = rasa_actions.RemoteAction("action_answer", None)
     expected = {}
     for index, response in enumerate(BAD):
@@ -48,6 +50,58 @@ def test_valid_responses_pass_and_invalid_ones_fail_with_rasas_own_message(tuned
 
 def test_the_action_timeout_is_shortened(tuned):
     assert rasa_actions.DEFAULT_REQUEST_TIMEOUT == 3.0
+
+
+def test_the_server_loads_its_model_with_the_in_thread_runner(tuned):
+    assert rasa_processor.DaskGraphRunner is rasa_tuning.InThreadGraphRunner
+
+
+def test_the_in_thread_runner_gives_the_results_dask_gives(tmp_path):
+    """The trained model's NLU graph and policy graph, run by both runners on the held-out questions
+    and a conversation: the same parse (intent ranking, entities, safety, scope) and predictions."""
+    import yaml
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.engine.loader import load_predict_graph_runner
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from spinebot import paths
+
+    (tmp_path / "dask").mkdir()
+    (tmp_path / "thread").mkdir()
+    metadata, dask_runner = load_predict_graph_runner(
+        tmp_path / "dask", paths.MODEL_FILE, LocalModelStorage, DaskGraphRunner
+    )
+    _, thread_runner = load_predict_graph_runner(
+        tmp_path / "thread", paths.MODEL_FILE, LocalModelStorage, rasa_tuning.InThreadGraphRunner
+    )
+    heldout = yaml.safe_load((paths.PROJECT_ROOT / "tests" / "nlu_heldout.yml").read_text())["nlu"]
+    texts = [line[2:] for block in heldout for line in block["examples"].splitlines() if line.startswith("- ")]
+    texts = texts[::5] + ["", "I can't feel my legs and I've wet myself", "what's the weather"]
+    events = [ActionExecuted("action_listen")]
+    for text in texts:
+        parsed = []
+        for runner in (dask_runner, thread_runner):
+            tracker = DialogueStateTracker.from_events("patient", events, slots=metadata.domain.slots)
+            message = UserMessage(text, sender_id="patient")
+            output = runner.run(
+                inputs={PLACEHOLDER_MESSAGE: [message], PLACEHOLDER_TRACKER: tracker}, targets=[metadata.nlu_target]
+            )
+            parsed.append(output[metadata.nlu_target][0].as_dict(only_output_properties=True))
+        assert parsed[0] == parsed[1], text
+        turn = events + [UserUttered(text, parsed[0].get("intent"), parsed[0].get("entities"), parsed[0])]
+        predictions = []
+        for runner in (dask_runner, thread_runner):
+            tracker = DialogueStateTracker.from_events("patient", turn, slots=metadata.domain.slots)
+            prediction = runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[metadata.core_target])
+            predictions.append(prediction[metadata.core_target])
+        assert predictions[0].probabilities == predictions[1].probabilities, text
+        assert predictions[0].policy_name == predictions[1].policy_name, text
+        events = turn + [ActionExecuted(metadata.domain.action_names_or_texts[predictions[0].max_confidence_index])]
+        events.append(ActionExecuted("action_listen"))
 
 
 ANSWER = {
