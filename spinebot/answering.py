@@ -398,10 +398,11 @@ def unnamed_reference(
     entities: Sequence[Dict[str, Any]],
     last_kb_id: Optional[str],
 ) -> Optional[Resolution]:
-    """ "Tell me about the other one" after an answer: ask which, offering what that answer links to.
+    """ "Tell me about the other one" or a bare "why?" after an answer: ask which, offering what
+    that answer links to.
 
     The message names nothing the model could read, so any entry it picked would be a guess; the
-    entries linked to the last answer are what "the other one" most likely points at.
+    entries linked to the last answer are what it most likely points at.
     """
     last = knowledge.entries.get(last_kb_id or "")
     if last is None or _first_subject(entities) or not replies.refers_without_naming(text):

@@ -103,6 +103,7 @@ class Replies:
     filler_words: frozenset = frozenset()
     # "the other one": a reference that names nothing, asked back rather than guessed.
     unnamed_references: tuple = ()
+    bare_questions: frozenset = frozenset()
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
     # The clinic settings' facts as sentences, and the citation line under every answer.
@@ -127,9 +128,11 @@ class Replies:
         return None
 
     def refers_without_naming(self, text: str) -> bool:
-        """Whether the message points at something mentioned before without naming it ("the other one")."""
+        """Whether the message points at something said before without naming it ("the other one", "why?")."""
         lowered = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower()) + " "
-        return any(f" {phrase} " in lowered for phrase in self.unnamed_references)
+        if any(f" {phrase} " in lowered for phrase in self.unnamed_references):
+            return True
+        return " ".join(word for word in lowered.split() if word not in self.filler_words) in self.bare_questions
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -240,6 +243,7 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         whole_message_cues=_facet_cues(data.get("whole_message_cues") or {}, facets, "whole_message_cues"),
         filler_words=frozenset(str(word).lower() for word in data.get("filler_words") or ()),
         unnamed_references=tuple(str(phrase).lower() for phrase in data.get("unnamed_references") or ()),
+        bare_questions=frozenset(str(phrase).lower() for phrase in data.get("bare_questions") or ()),
         gate=_section(data, "gate", GATE_KEYS),
         clinic=_section(data, "clinic", CLINIC_KEYS),
         source_line=_text(data.get("source_line"), "source_line"),

@@ -170,3 +170,11 @@ def test_the_other_one_is_asked_back_with_what_the_last_answer_links_to():
     assert contract(run(ActionAnswer(), named)[0])["kb_id"] == "idd_therapy"
     first = tracker("idd_therapy", "what about the other one")
     assert contract(run(ActionAnswer(), first)[0])["kb_id"] == "idd_therapy"
+
+
+def test_a_bare_why_after_an_answer_is_asked_back_but_a_why_question_is_answered():
+    slots = {"subject": "laser_surgery", "last_kb_id": "laser_surgery_overview"}
+    messages, _ = run(ActionAnswer(), tracker("fbss_causes", "why?", slots=slots))
+    assert any(message.get("buttons") for message in messages), messages
+    messages, _ = run(ActionAnswer(), tracker("fbss_causes", "why would that happen?", slots=slots))
+    assert contract(messages)["kb_id"] == "fbss_causes"
