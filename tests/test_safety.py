@@ -309,7 +309,22 @@ def test_a_symptom_called_old_or_passing_counts_again_when_the_patient_says_it_i
     [
         "hayfever tablets",  # a real word, not a misspelt "fever"
         "ive got chronic neck pain from a car accident, what is pain management?",  # not incontinence
+        "weather is turning here, will it be wet in london next week do you know",  # rain, not urine
+        "my coat was wet through from the rain",
     ],
 )
 def test_real_words_are_not_read_as_symptoms(detector, text):
     assert not detector.check(text).fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he has been wet since the op and cannot feel it",
+        "I have been wet all night, the bed is soaked and I did not notice",
+        "my trousers are wet through and I did not even feel it happen",
+    ],
+)
+def test_being_wet_without_noticing_is_still_urgent(detector, text):
+    """'been wet' is matched with its own auxiliary, so that 'will it be wet next week?' is not."""
+    assert "urgent_emergency" in detector.check(text).levels
