@@ -62,6 +62,9 @@ COINCIDENCES = {
     "fees",
     "bupa",
     "booking",
+    # Dialogues 7 and set H (stop 20), written blind after data/ was last changed.
+    "and the downsides",
+    "nearest tube to the clinic",
 }
 
 
