@@ -63,6 +63,12 @@ SETS = {
     # veiled crisis language. First run on those rules (commit 85ce397's patterns): urgent 66/75,
     # same-day 23/36, crisis 33/46, false alarms 5/75. The misses were then generalised.
     "safety_eleventh.yml": "eleventh set",
+    # A twelfth author (2026-12-01, stop 20), same conditions, written after the rules were
+    # generalised on the eleventh; veiled crisis language (goodbyes, stockpiled medicine, a car in
+    # the garage), self-harm by a teenager, clinicians' shorthand ("BNO"). First run on those rules
+    # (commit 6139bab's patterns): urgent 86/86, same-day 39/42, crisis 42/53, false alarms 18/101.
+    # The misses were then generalised (README "Safety").
+    "safety_twelfth.yml": "twelfth set",
 }
 # Labels of a blind set that the NHS guidance the rules follow contradicts; left in the set as the
 # author wrote them, and shown here with the reason. NHS "Sciatica": see a GP if the pain has not
@@ -178,6 +184,16 @@ def test_issue_examples(detector, text, level):
         "I had shooting pain down my leg and I don't trust myself to remember what the doctor said",
         "do I need a full bladder for the scan?",
         "I nearly wet myself laughing at the physio's joke",
+        # seen in the twelfth set: another meaning of a word, a hypothetical, a thing that collapsed
+        "what temperature should my heat pack be? it just says hot and I don't want to burn myself",
+        "my umbrella collapsed in the wind outside your clinic",
+        "If I ever couldn't pee after the injection, who would I call?",
+        "my legs are dead after leg day at the gym lol, can I still come for physio tomorrow",
+        "I'm going to Spain for 3 weeks, can I get enough tablets to last while I'm away?",
+        "my physio Sarah is leaving so I'm saying goodbye to her on Friday",
+        "clearing out my late dad's flat and giving away his TENS machine and back brace",
+        "the brace strap is cutting into my legs",
+        "we rehomed a rescue dog last year",
     ],
 )
 def test_reliable_negations_and_figures_of_speech(detector, text):
