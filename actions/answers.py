@@ -230,5 +230,10 @@ class ActionSafetyReply(Action):
                 dispatcher,
                 answering.knowledge_messages(also_asked, knowledge, clinic, default_replies(), channel(tracker)),
             )
-            events += [SlotSet("subject", also_asked.subject), SlotSet("last_kb_id", also_asked.id)]
+            # a service answer (prices, booking) keeps the treatment named or under discussion as the
+            # subject, as after any other answer: "how is it done?" next is about that treatment
+            subject = answering.subject_after_answer(
+                knowledge, also_asked, latest.get("entities") or [], tracker.get_slot("subject")
+            )
+            events += [SlotSet("subject", subject), SlotSet("last_kb_id", also_asked.id)]
         return events

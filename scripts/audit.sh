@@ -15,11 +15,11 @@ ignores=()
 while read -r id; do ignores+=(--ignore-vuln "$id"); done < <(grep -oE '^\| (PYSEC|GHSA|CVE)-[A-Za-z0-9-]+' docs/dependency-audit.md | cut -c3-)
 mkdir -p results
 for service in pypi osv; do
-  "$TOOLS/bin/pip-audit" -r requirements.lock --no-deps --disable-pip --progress-spinner off -s "$service" \
+  "$TOOLS/bin/pip-audit" -r requirements.lock -r requirements-model.lock --no-deps --disable-pip --progress-spinner off -s "$service" \
     "${ignores[@]}" >results/audit.txt 2>&1
   status=$?
   unaudited=$(grep -c "could not be audited" results/audit.txt)
-  total=$(grep -cE '^[A-Za-z0-9]' requirements.lock)
+  total=$(cat requirements.lock requirements-model.lock | grep -cE '^[A-Za-z0-9]')
   if grep -qiE "ConnectionError|Max retries|Name or service not known" results/audit.txt || [ "$unaudited" -ge "$total" ]; then
     echo "AUDIT NOT RUN against $service: its vulnerability data cannot be reached from here ($unaudited of $total packages unaudited)"
     continue

@@ -23,3 +23,6 @@ SPACY_MODEL_DIR = PROJECT_ROOT / "build" / "spacy_en_spinebot"
 MODEL_FILE = PROJECT_ROOT / "models" / "spinebot.tar.gz"  # what `make train` writes
 SAFETY_PATTERNS_FILE = KNOWLEDGE_DIR / "safety" / "patterns.yml"
 SCOPE_FILE = KNOWLEDGE_DIR / "scope" / "topics.yml"
+EMBEDDING_CACHE_FILE = (
+    PROJECT_ROOT / "build" / "sentence_embeddings_cache.npz"
+)  # training only (spinebot/embeddings.py)

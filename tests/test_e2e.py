@@ -124,8 +124,13 @@ def test_urgent_message_gets_urgent_reply_first_and_is_flagged(bot):
     assert "999" in replies[0]["text"]
     customs = [reply["custom"] for reply in replies if "custom" in reply]
     assert customs[0]["kb_id"] == "urgent_emergency" and customs[0]["safety"]["rules"]
-    # the conversation goes on
-    assert contract(say(bot, sender, "how is it done?"))["kb_id"] == "laser_surgery_procedure"
+    # the conversation goes on, about the treatment the patient named last (the costs answer to
+    # the buried question is a service answer: it keeps IDD as the subject, never "the clinic")
+    assert customs[1]["kb_id"] == "costs"
+    assert contract(say(bot, sender, "how is it done?"))["kb_id"] == "idd_therapy"
+    assert (
+        contract(say(bot, sender, "and the laser operation, how is that done?"))["kb_id"] == "laser_surgery_procedure"
+    )
     with sqlite3.connect(bot["db"]) as db:
         flags = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' AND data LIKE '%safety_flagged%'",

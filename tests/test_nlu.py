@@ -173,7 +173,9 @@ def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tm
     from rasa.shared.nlu.constants import INTENT, TEXT
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
+    from scipy.sparse import csr_matrix, hstack
 
+    from spinebot.embeddings import shared_encoder
     from spinebot.intent_classifier import ARRAYS_FILE, CLASSIFIER_FILE, FocusedIntentClassifier
 
     examples = {
@@ -199,7 +201,12 @@ def test_the_classifier_saved_as_plain_data_loads_with_the_same_probabilities(tm
         assert np.allclose(row.as_matrix(features.shape[1]).toarray(), features.toarray(), atol=1e-15), text
         if features.nnz:
             expected = loaded.model.predict_proba(features)[0]
-            assert np.allclose(loaded._row_probabilities(row), expected, atol=1e-12), text
+            assert np.allclose(loaded._row_probabilities(loaded.model, row), expected, atol=1e-12), text
+            assert loaded.embedded is not None
+            vector = shared_encoder().encode([text])
+            with_vector = hstack([features, csr_matrix(vector)]).tocsr()
+            expected = loaded.embedded.predict_proba(with_vector)[0]
+            assert np.allclose(loaded._row_probabilities(loaded.embedded, row, vector[0]), expected, atol=1e-12), text
 
 
 def _message(text: str, ranking: List[Tuple[str, float]], subject: str = ""):
