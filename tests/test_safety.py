@@ -327,10 +327,39 @@ def test_a_symptom_called_old_or_passing_counts_again_when_the_patient_says_it_i
         "ive got chronic neck pain from a car accident, what is pain management?",  # not incontinence
         "weather is turning here, will it be wet in london next week do you know",  # rain, not urine
         "my coat was wet through from the rain",
+        "Is there any evidence homeopathy works for hay fever?",  # an allergy, not a fever
+        # "lighter" has the lemma "light": only the word itself is a lighter
+        "they mentioned an operation with a light beam through a small cut for my husband, what's that?",
     ],
 )
 def test_real_words_are_not_read_as_symptoms(detector, text):
     assert not detector.check(text).fired
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please explain what is cauda equina and what are its signs.",
+        "How rare is cauda equina syndrome, and why is it treated as an emergency?",
+        "can you tell me what sepsis is",
+    ],
+)
+def test_a_general_question_with_a_polite_opening_is_still_general(detector, text):
+    """Written blind (set H): these got the 999 reply instead of the information entry."""
+    assert not detector.check(text).fired
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("I have hay fever and a temperature of 39 after my op", "urgent_same_day"),
+        ("please explain, is this cauda equina? I can't feel the toilet paper", "urgent_emergency"),
+        ("I burned my arm with a lighter last night", "crisis_emergency"),
+        ("can you tell me if my dad has sepsis, he is confused and shivering after his op", "urgent_emergency"),
+    ],
+)
+def test_the_same_words_about_a_real_person_still_fire(detector, text, level):
+    assert level in detector.check(text).levels
 
 
 @pytest.mark.parametrize(
