@@ -45,21 +45,39 @@ def blank_pipeline() -> Language:
     return nlp
 
 
-def term_variants(nlp: Language, term: str) -> List[Tuple[str, ...]]:
+def term_variants(nlp: Language, term: str, plural_lemmas_only: bool = False) -> List[Tuple[str, ...]]:
     """Every lower-case word sequence `term` matches: each word as written or as its lemma.
 
     Spelt out in full so that matching compares plain token attributes: a set-membership
     pattern ({"IN": [...]}) is checked in Python for every token, which made matching the
     scope lists the costliest step of reading a message.
+
+    `plural_lemmas_only` keeps a lemma only when the word is its regular plural ("allergies" ->
+    "allergy"): the lookup table gives "liver" the lemma "live" and "hearing" the lemma "hear",
+    so "learn to live with the pain" and "I hear laser surgery is good" were another area of
+    medicine.
     """
     doc = nlp.get_pipe("lemmatizer")(nlp.make_doc(term))
-    choices = [sorted({token.lower_, token.lemma_.lower()}) if token.is_alpha else [token.lower_] for token in doc]
+    choices = [
+        sorted({token.lower_, token.lemma_.lower()})
+        if token.is_alpha and (not plural_lemmas_only or is_regular_plural(token.lower_, token.lemma_.lower()))
+        else [token.lower_]
+        for token in doc
+    ]
     return list(itertools.product(*choices))
 
 
-def variant_patterns(nlp: Language, terms: Iterable[str]) -> List[List[Dict[str, str]]]:
+def is_regular_plural(word: str, lemma: str) -> bool:
+    return word in (lemma + "s", lemma + "es") or (lemma.endswith("y") and word == lemma[:-1] + "ies")
+
+
+def variant_patterns(
+    nlp: Language, terms: Iterable[str], plural_lemmas_only: bool = False
+) -> List[List[Dict[str, str]]]:
     """Token patterns for every variant of every term, each variant once."""
-    variants = dict.fromkeys(variant for term in terms for variant in term_variants(nlp, term) if variant)
+    variants = dict.fromkeys(
+        variant for term in terms for variant in term_variants(nlp, term, plural_lemmas_only) if variant
+    )
     return [[{"LOWER": word} for word in variant] for variant in variants]
 
 
@@ -75,11 +93,15 @@ def subject_patterns(nlp: Language, terms: Iterable[Tuple[str, str]]) -> List[Di
     ]
 
 
-def term_matcher(nlp: Language, terms_by_label: Mapping[str, Iterable[str]]) -> Matcher:
-    """A spaCy Matcher finding each label's terms as whole words, in any case or inflection."""
+def term_matcher(
+    nlp: Language, terms_by_label: Mapping[str, Iterable[str]], plural_lemmas_only: Iterable[str] = ()
+) -> Matcher:
+    """A spaCy Matcher finding each label's terms as whole words, in any case or inflection
+    (for the labels in `plural_lemmas_only`, in singular or regular plural only)."""
     matcher = Matcher(nlp.vocab)
+    strict = set(plural_lemmas_only)
     for label, terms in terms_by_label.items():
-        patterns = variant_patterns(nlp, terms)
+        patterns = variant_patterns(nlp, terms, label in strict)
         if patterns:
             matcher.add(label, patterns)
     return matcher

@@ -78,8 +78,11 @@ class ScopeChecker:
     """Matches a message's words against the scope lists with the project's spaCy pipeline."""
 
     def __init__(self, nlp: Language, terms: ScopeTerms) -> None:
+        # Other areas' words match in singular or plural only: their lemmas mislead ("liver" -> "live").
         self._matcher: Matcher = term_matcher(
-            nlp, {SPINE: terms.spine, FOREIGN: terms.foreign, UNCOVERED: terms.uncovered, CONTEXT: terms.covered}
+            nlp,
+            {SPINE: terms.spine, FOREIGN: terms.foreign, UNCOVERED: terms.uncovered, CONTEXT: terms.covered},
+            plural_lemmas_only=(FOREIGN,),
         )
 
     def check(self, doc: Doc) -> ScopeVerdict:

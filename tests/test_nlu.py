@@ -138,6 +138,12 @@ def test_external_questions_never_break_understanding(parse, knowledge, shared_d
         ("IDD?", "idd_therapy"),
         ("phone number", "clinic_contact"),
         ("hello", "greet"),
+        # "liver" and "hearing" name other areas, but their lemmas are "live" and "hear"
+        (
+            "are there ways my dad can learn to live with his pain a bit better, not just more pills?",
+            "coping_strategies",
+        ),
+        ("what is my liver for", "out_of_scope"),
     ],
 )
 def test_clear_cases(parse, text, intent):
