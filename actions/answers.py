@@ -196,7 +196,13 @@ class ActionOutOfScope(Action):
         uncovered = answering.uncovered_words(tracker.latest_message)
         send(
             dispatcher,
-            answering.out_of_scope_messages(default_clinic_settings(), default_replies(), channel(tracker), uncovered),
+            answering.out_of_scope_messages(
+                default_clinic_settings(),
+                default_replies(),
+                channel(tracker),
+                uncovered,
+                other_language=answering.written_in_another_language(tracker.latest_message),
+            ),
         )
         return []
 

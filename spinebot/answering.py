@@ -567,15 +567,25 @@ def clarify_messages(candidates: Sequence[Entry], replies: Replies, channel: Opt
 
 
 def out_of_scope_messages(
-    clinic: ClinicSettings, replies: Replies, channel: Optional[str], uncovered: Sequence[str] = ()
+    clinic: ClinicSettings,
+    replies: Replies,
+    channel: Optional[str],
+    uncovered: Sequence[str] = (),
+    other_language: bool = False,
 ) -> List[Message]:
     """Say kindly what the bot cannot help with (naming the conditions it was asked about, if
-    any), what it can, and who can."""
+    any), what it can, and who can; a message in another language is told the bot reads English."""
     opening = replies.answers["out_of_scope_named" if uncovered else "out_of_scope"]
     template = f"{opening} {replies.answers['what_i_cover']}\n{replies.answers['who_else_can_help']}"
+    if other_language:
+        template = replies.answers["other_language"]
     text = fill(template, {**clinic_placeholders(clinic, replies), "conditions": " or ".join(uncovered[:2])})
     contract = {"kb_id": None, "type": "out_of_scope"}
     return [{"text": one_bubble(text)}, custom_message(contract, channel)]
+
+
+def written_in_another_language(latest_message: Dict[str, Any]) -> bool:
+    return bool(cast(ScopeData, (latest_message or {}).get(SCOPE_KEY) or {}).get("other_language"))
 
 
 def uncovered_words(latest_message: Dict[str, Any]) -> List[str]:

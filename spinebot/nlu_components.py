@@ -143,11 +143,17 @@ class ScopeGuard(UntrainedSpacyComponent):
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             intent = (message.get(INTENT) or {}).get("name")
-            if doc is None or intent in CONVERSATION_INTENTS:
+            if doc is None:
                 continue
             verdict = checker.check(doc)
-            if verdict.out_of_scope:
-                reason: ScopeData = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
+            if verdict.other_language:
+                # whatever the model made of words it was never trained on ("Bonjour" as a greeting)
+                reason: ScopeData = {"other_language": True, "replaced_intent": intent}
+                override_intent(message, OUT_OF_SCOPE_INTENT, reason, key=SCOPE_KEY)
+            elif intent in CONVERSATION_INTENTS:
+                continue
+            elif verdict.out_of_scope:
+                reason = {"foreign_words": list(verdict.foreign_words), "replaced_intent": intent}
                 override_intent(message, OUT_OF_SCOPE_INTENT, reason, key=SCOPE_KEY)
             elif verdict.uncovered_condition and intent not in SERVICE_INTENTS:
                 reason = {"uncovered_words": list(dict.fromkeys(verdict.uncovered_words)), "replaced_intent": intent}

@@ -42,9 +42,10 @@ class StopData(TypedDict):
 
 
 class ScopeData(TypedDict, total=False):
-    """Why a message was marked out of scope: another area of medicine, or a spine condition the
-    knowledge base does not cover."""
+    """Why a message was marked out of scope: another area of medicine, a spine condition the
+    knowledge base does not cover, or another language."""
 
     foreign_words: List[str]
     uncovered_words: List[str]
+    other_language: bool  # written in a language other than English
     replaced_intent: Optional[str]

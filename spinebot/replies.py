@@ -35,6 +35,7 @@ ANSWERS_KEYS = (
     "empty_message",
     "out_of_scope",
     "out_of_scope_named",
+    "other_language",
     "what_i_cover",
     "who_else_can_help",
 )

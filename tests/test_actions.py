@@ -112,6 +112,16 @@ def test_out_of_scope_is_kind_and_offers_the_clinic():
     assert "Sorry" in messages[0]["text"] and "020 3369 8747" in messages[0]["text"]
 
 
+def test_a_message_in_another_language_is_told_the_bot_reads_english():
+    tr = tracker("out_of_scope", "Bonjour, je voudrais prendre rendez-vous pour mon dos")
+    tr.latest_message["scope"] = {"other_language": True, "replaced_intent": "booking"}
+    messages, _ = run(ActionOutOfScope(), tr)
+    assert contract(messages) == {"kb_id": None, "type": "out_of_scope"}
+    text = messages[0]["text"]
+    assert "English" in text and "020 3369 8747" in text and "999" in text
+    assert "I can only answer general questions" not in text
+
+
 def test_safety_reply_comes_first_then_the_buried_question():
     from actions.answers import ActionSafetyReply
 

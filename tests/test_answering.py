@@ -162,6 +162,22 @@ def test_a_bare_what_is_it_asks_for_the_overview(text, facet):
     assert default_replies().cued_facet(text) == facet
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("do they fix it", "injections_limitations"),
+        ("so do they fix it then?", "injections_limitations"),
+        ("do they fix my back pain for good or just mask it", "injections_overview"),  # the model's job
+    ],
+)
+def test_do_they_fix_it_after_injections_asks_whether_they_work(knowledge, text, expected):
+    """A bare "do they fix it?" after the injections overview asks about their success: their limits."""
+    start = answering.Resolution(entry=knowledge["injections_overview"])
+    entities = [{"entity": "subject", "value": "injections"}]
+    resolved = answering.apply_facet_cue(knowledge, start, default_replies().cued_facet(text), entities)
+    assert resolved.entry is not None and resolved.entry.id == expected
+
+
 def test_what_is_it_after_a_price_answer_gives_the_treatment_overview(knowledge):
     """ "how much is IDD per session?" then "what actually is it though": the model read it as a
     success question, which the documents don't answer; the question asks what IDD is."""

@@ -151,6 +151,26 @@ def test_clear_cases(parse, text, intent):
 
 
 @pytest.mark.parametrize(
+    "text, other",
+    [
+        ("Bonjour, je voudrais prendre rendez-vous pour mon dos", True),
+        ("Guten Tag, ich habe seit meiner Operation starke Rückenschmerzen", True),
+        ("Dzień dobry, czy mogę umówić wizytę?", True),
+        ("مرحبا، كم تكلفة العلاج؟", True),
+        ("wat is the lazer opp", False),  # typos, not another language
+        ("Nguyen Thi Minh", False),  # a name in the call-back form
+        ("perineural fibrosis post discectomy", False),  # clinicians' shorthand
+        ("hablo poco inglés, what is IDD therapy please?", False),  # asked in English
+    ],
+)
+def test_a_message_in_another_language_is_out_of_scope_as_such(parse, text, other):
+    result = parse(text)
+    assert bool((result.get("scope") or {}).get("other_language")) == other, result.get("scope")
+    if other:
+        assert result["intent"]["name"] == "out_of_scope"
+
+
+@pytest.mark.parametrize(
     "text, covered",
     [
         ("what are the symptoms of scoliosis", False),
