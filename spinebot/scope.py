@@ -28,6 +28,7 @@ SCOPE_FILE = paths.SCOPE_FILE
 # unknown in English, is in another language (ScopeChecker._written_in_another_language).
 MIN_WORDS_FOR_LANGUAGE = 4
 OTHER_LANGUAGE_SHARE = 0.4
+MIN_FOREIGN_FUNCTION_WORDS = 2
 
 
 def is_latin(word: str) -> bool:
@@ -66,6 +67,7 @@ class ScopeTerms:
     uncovered: List[str]
     covered: List[str]
     english_function_words: List[str] = field(default_factory=list)
+    foreign_function_words: List[str] = field(default_factory=list)
 
 
 class KnownWords:
@@ -97,6 +99,7 @@ def load_scope_terms(path: Optional[Path] = None, knowledge: Optional[KnowledgeB
         uncovered=sorted(set(uncovered)),
         covered=sorted(set(covered)),
         english_function_words=[str(word).lower() for word in data.get("english_function_words") or []],
+        foreign_function_words=[str(word).lower() for word in data.get("foreign_function_words") or []],
     )
 
 
@@ -113,6 +116,7 @@ class ScopeChecker:
         }
         self._known_words: Container[str] = KnownWords(common, own)
         self._function_words = frozenset(terms.english_function_words)
+        self._foreign_function_words = frozenset(terms.foreign_function_words) - self._function_words
         # Other areas' words match in singular or plural only: their lemmas mislead ("liver" -> "live").
         self._matcher: Matcher = term_matcher(
             nlp,
@@ -133,10 +137,10 @@ class ScopeChecker:
     def _written_in_another_language(self, doc: Doc) -> bool:
         """The message is not written in English ("Bonjour, je voudrais un rendez-vous").
 
-        Two signals, both needed: none of its words is a common English function word ("the", "is",
-        "my", "how"...), and at least 40% of them are neither common English words (the list the
-        safety check's spelling correction uses) nor words of the scope lists and the knowledge
-        base, or are in another script. Messages under four words are left alone: a name ("Nguyen
+        None of its words is a common English function word ("the", "is", "my", "how"...), and
+        either at least 40% of them are neither common English words (the list the safety check's
+        spelling correction uses) nor words of the scope lists and the knowledge base, or are in
+        another script, or two of them are function words of another European language. Messages under four words are left alone: a name ("Nguyen
         Thi Minh"), "IDD cost?". Checked on 11,511 English messages (training data, evaluation and
         safety sets, consumer questions, 107 names): 1 flagged ("hallux rigidus big toe stiff").
         """
@@ -144,4 +148,7 @@ class ScopeChecker:
         if len(words) < MIN_WORDS_FOR_LANGUAGE or any(word in self._function_words for word in words):
             return False
         unknown = [word for word in words if not is_latin(word) or word not in self._known_words]
-        return len(unknown) / len(words) >= OTHER_LANGUAGE_SHARE
+        # the common-word list knows many foreign words ("una", "para", "mi"): their own function
+        # words are the other signal ("Hola, necesito una cita para mi espalda")
+        foreign_function = [word for word in words if word in self._foreign_function_words]
+        return len(unknown) / len(words) >= OTHER_LANGUAGE_SHARE or len(foreign_function) >= MIN_FOREIGN_FUNCTION_WORDS

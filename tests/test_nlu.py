@@ -157,6 +157,8 @@ def test_clear_cases(parse, text, intent):
         ("Guten Tag, ich habe seit meiner Operation starke Rückenschmerzen", True),
         ("Dzień dobry, czy mogę umówić wizytę?", True),
         ("مرحبا، كم تكلفة العلاج؟", True),
+        ("Hola, necesito una cita para mi espalda por favor", True),  # words the English list knows
+        ("Bună ziua, am dureri de spate după operație", True),
         ("wat is the lazer opp", False),  # typos, not another language
         ("Nguyen Thi Minh", False),  # a name in the call-back form
         ("perineural fibrosis post discectomy", False),  # clinicians' shorthand
