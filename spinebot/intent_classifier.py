@@ -42,7 +42,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from spinebot import paths
-from spinebot.embeddings import SentenceEncoder, shared_encoder
+from spinebot.embeddings import shared_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,6 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
         # TF-IDF + sentence embedding, same classes in the same order (None: embeddings off)
         self.embedded: Optional[LogisticRegression] = None
         self._weights: Dict[int, np.ndarray] = {}  # each model's weights, transposed once (_row_probabilities)
-        self._encoder: Optional[SentenceEncoder] = None
 
     @classmethod
     def create(
@@ -174,7 +173,8 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
     def probabilities(self, message: Message) -> Optional[np.ndarray]:
         """Class probabilities for a message, the question focus weighted in; None without words.
 
-        An unsure TF-IDF reading is replaced by the reading with the sentence embedding."""
+        An unsure TF-IDF reading of a longer message is averaged with the reading that also sees
+        the sentence embedding."""
         text = (message.get(TEXT) or "").strip()
         if self.model is None or not text:
             return None
@@ -190,7 +190,7 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
             and scores.max() < self.config["embed_below"]
             and len(text.split()) >= self.config["embed_min_words"]
         ):
-            vectors = self._encoder_loaded().encode([part for _, part in parts])
+            vectors = shared_encoder().encode([part for _, part in parts])
             embedded = self._weighted(
                 [
                     self._row_probabilities(self.embedded, row, vector)
@@ -207,11 +207,6 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
             return scores[0]
         weight = self.config["focus_weight"]
         return (1 - weight) * scores[0] + weight * scores[1]
-
-    def _encoder_loaded(self) -> SentenceEncoder:
-        if self._encoder is None:
-            self._encoder = shared_encoder()
-        return self._encoder
 
     def _message_row(self, lemmas: str, text: str) -> "FeatureRow":
         """One message's features, as `_features` gives them, without building sparse matrices.
@@ -331,7 +326,7 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
                             saved["embedded"], arrays["embedded_coef"], arrays["embedded_intercept"]
                         )
             if component.embedded is not None:
-                component._encoder = shared_encoder()  # at start-up: a missing or altered model stops it here
+                shared_encoder()  # loaded at start-up: a missing or altered model stops it here
         except (ValueError, FileNotFoundError):
             logger.warning("FocusedIntentClassifier: no trained model found; every message will get no intent")
         return component

@@ -24,8 +24,9 @@ from spinebot.knowledge import KnowledgeBase, default_knowledge_base
 from spinebot.nlp import COMMON_WORDS_TABLE, matched_terms, term_matcher
 
 SCOPE_FILE = paths.SCOPE_FILE
-# A message of at least this many words, with no English function word and this share of its words
-# unknown in English, is in another language (ScopeChecker._written_in_another_language).
+# A message of at least this many words, with no English function word, and either this share of its
+# words unknown in English or this many function words of another language, is in another language
+# (ScopeChecker._written_in_another_language).
 MIN_WORDS_FOR_LANGUAGE = 4
 OTHER_LANGUAGE_SHARE = 0.4
 MIN_FOREIGN_FUNCTION_WORDS = 2
@@ -140,8 +141,8 @@ class ScopeChecker:
         None of its words is a common English function word ("the", "is", "my", "how"...), and
         either at least 40% of them are neither common English words (the list the safety check's
         spelling correction uses) nor words of the scope lists and the knowledge base, or are in
-        another script, or two of them are function words of another European language. Messages under four words are left alone: a name ("Nguyen
-        Thi Minh"), "IDD cost?". Checked on 11,511 English messages (training data, evaluation and
+        another script, or two of them are function words of another European language. Messages
+        under four words are left alone: a name ("Nguyen Thi Minh"), "IDD cost?". Checked on 11,511 English messages (training data, evaluation and
         safety sets, consumer questions, 107 names): 1 flagged ("hallux rigidus big toe stiff").
         """
         words = [token.lower_ for token in doc if token.is_alpha]
