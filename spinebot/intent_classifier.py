@@ -43,6 +43,7 @@ from sklearn.linear_model import LogisticRegression
 
 from spinebot import paths
 from spinebot.embeddings import shared_encoder
+from spinebot.parse_data import TEXT_EMBEDDING_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ class FocusedIntentClassifier(IntentClassifier, GraphComponent):
             and len(text.split()) >= self.config["embed_min_words"]
         ):
             vectors = shared_encoder().encode([part for _, part in parts])
+            message.set(TEXT_EMBEDDING_KEY, vectors[0])
             embedded = self._weighted(
                 [
                     self._row_probabilities(self.embedded, row, vector)

@@ -7,9 +7,11 @@ patient typed ("laser op"): follow-up questions are then resolved against a stab
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Text, Type, TypeVar, Union
 
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -22,14 +24,33 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from spinebot import paths
+from spinebot.crisis_model import (
+    SAVED_ARRAYS,
+    SAVED_JSON,
+    CrisisLanguageModel,
+    examples_fingerprint,
+    load_crisis_examples,
+    ordinary_questions,
+)
+from spinebot.embeddings import shared_encoder
 from spinebot.handoff import load_stop_requests
 from spinebot.intents import CANCEL_INTENT, CONVERSATION_INTENTS, OUT_OF_SCOPE_INTENT, SERVICE_INTENTS
 from spinebot.nlp import SUBJECT_LABEL
-from spinebot.parse_data import SAFETY_KEY, SCOPE_KEY, STOP_KEY, SafetyData, ScopeData, StopData
-from spinebot.safety import SafetyDetector, load_safety_patterns
+from spinebot.parse_data import (
+    CRISIS_MODEL_KEY,
+    SAFETY_KEY,
+    SCOPE_KEY,
+    STOP_KEY,
+    TEXT_EMBEDDING_KEY,
+    SafetyData,
+    ScopeData,
+    StopData,
+)
+from spinebot.safety import SafetyDetector, load_safety_patterns, with_crisis_model
 from spinebot.scope import ScopeChecker, load_scope_terms
 
 SUBJECT_ENTITY = "subject"
+SAFETY_INTENTS = ("urgent_emergency", "urgent_same_day", "crisis_support", "crisis_emergency")
 T = TypeVar("T")
 
 
@@ -260,7 +281,7 @@ class SafetyGuard(UntrainedSpacyComponent):
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         detector = self._for_pipeline(model.model, lambda nlp: SafetyDetector(nlp, self.patterns))
         for message in messages:
-            verdict = detector.check(message.get(TEXT) or "")
+            verdict = with_crisis_model(detector.check(message.get(TEXT) or ""), message.get(CRISIS_MODEL_KEY))
             if verdict.level is None:  # nothing fired
                 continue
             replaced = dict(message.get(INTENT) or {})
@@ -268,4 +289,84 @@ class SafetyGuard(UntrainedSpacyComponent):
             reason["replaced_intent"] = replaced.get("name")
             reason["replaced_confidence"] = replaced.get("confidence")
             override_intent(message, verdict.level, reason, key=SAFETY_KEY)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class CrisisLanguageDetector(GraphComponent):
+    """Reads how much each message sounds like crisis language (spinebot/crisis_model.py).
+
+    Sets `crisis_model` on the message; SafetyGuard, after it, adds the crisis reply when it fired.
+    Trained on `knowledge/safety/crisis_language.yml` and every ordinary training question.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"examples_file": None, "gate": None, "threshold": None}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.examples_file = configured_path(self.config, "examples_file", paths.CRISIS_EXAMPLES_FILE)
+        self.model: Optional[CrisisLanguageModel] = None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisLanguageDetector":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The examples file is not training data Rasa knows of: a change to it must retrain."""
+        return examples_fingerprint(configured_path(config, "examples_file", paths.CRISIS_EXAMPLES_FILE))
+
+    def _embed(self, texts: Any) -> np.ndarray:
+        return shared_encoder().encode(texts)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = load_crisis_examples(self.examples_file)
+        questions = [(e.get(TEXT) or "", e.get(INTENT) or "") for e in training_data.intent_examples]
+        not_crisis = list(dict.fromkeys(list(examples.not_crisis) + ordinary_questions(questions, SAFETY_INTENTS)))
+        not_crisis = [text for text in not_crisis if text not in set(examples.crisis)]
+        tuning = {key: float(self.config[key]) for key in ("gate", "threshold") if self.config[key] is not None}
+        self.model = CrisisLanguageModel.fit(
+            examples.crisis,
+            not_crisis,
+            lambda texts: shared_encoder().encode_cached(list(texts), paths.EMBEDDING_CACHE_FILE),
+            **tuning,
+        )
+        data, arrays = self.model.saved()
+        with self._model_storage.write_to(self._resource) as model_dir:
+            (model_dir / SAVED_JSON).write_text(json.dumps(data), encoding="utf-8")
+            np.savez(model_dir / SAVED_ARRAYS, **arrays)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CrisisLanguageDetector":
+        component = cls(config, model_storage, resource)
+        with model_storage.read_from(resource) as model_dir:
+            data = json.loads((model_dir / SAVED_JSON).read_text(encoding="utf-8"))
+            with np.load(model_dir / SAVED_ARRAYS, allow_pickle=False) as arrays:
+                component.model = CrisisLanguageModel.from_saved(data, arrays)
+        shared_encoder()  # loaded at start-up: a missing or altered encoder stops the server here
+        return component
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            reading = self.model.reading(message.get(TEXT) or "", self._embed, message.get(TEXT_EMBEDDING_KEY))
+            message.set(CRISIS_MODEL_KEY, reading, add_to_output=True)
         return messages

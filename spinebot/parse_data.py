@@ -49,3 +49,16 @@ class ScopeData(TypedDict, total=False):
     uncovered_words: List[str]
     other_language: bool  # written in a language other than English
     replaced_intent: Optional[str]
+
+
+CRISIS_MODEL_KEY = "crisis_model"
+# The sentence embedding of the whole message, when the intent classifier computed one: kept on the
+# message (not in its output) so that the crisis-language model does not encode the message twice.
+TEXT_EMBEDDING_KEY = "spinebot_text_embedding"
+
+
+class CrisisModelData(TypedDict):
+    """The crisis-language model's reading of a message (spinebot/crisis_model.py)."""
+
+    probability: float
+    fired: bool

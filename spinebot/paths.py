@@ -22,6 +22,7 @@ def data_dir() -> Path:
 SPACY_MODEL_DIR = PROJECT_ROOT / "build" / "spacy_en_spinebot"
 MODEL_FILE = PROJECT_ROOT / "models" / "spinebot.tar.gz"  # what `make train` writes
 SAFETY_PATTERNS_FILE = KNOWLEDGE_DIR / "safety" / "patterns.yml"
+CRISIS_EXAMPLES_FILE = KNOWLEDGE_DIR / "safety" / "crisis_language.yml"
 SCOPE_FILE = KNOWLEDGE_DIR / "scope" / "topics.yml"
 EMBEDDING_CACHE_FILE = (
     PROJECT_ROOT / "build" / "sentence_embeddings_cache.npz"

@@ -14,7 +14,7 @@ person ("what is cauda equina?"); crisis language is never ignored.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 
 from spinebot import paths
 from spinebot.nlp import COMMON_WORDS_TABLE
-from spinebot.parse_data import FiringData, SafetyData
+from spinebot.parse_data import CrisisModelData, FiringData, SafetyData
 from spinebot.text import one_line
 
 BLOCKER = "__BLOCKER"
@@ -418,6 +418,24 @@ class SafetyDetector:
         return SafetyVerdict(
             firings=tuple(firings), corrections=corrections, general_question=general, level_order=self._patterns.levels
         )
+
+
+CRISIS_LEVELS = frozenset({"crisis_support", "crisis_emergency"})
+CRISIS_MODEL_RULE = "crisis_language_model"
+
+
+def with_crisis_model(verdict: SafetyVerdict, reading: Optional[CrisisModelData]) -> SafetyVerdict:
+    """The rules' verdict, plus the crisis reply when the crisis-language model fired and no rule
+    gave one: the model can add a level, never remove one."""
+    if not reading or not reading.get("fired") or CRISIS_LEVELS & set(verdict.levels):
+        return verdict
+    firing = Firing(
+        CRISIS_MODEL_RULE,
+        "crisis_support",
+        "Wording like the crisis messages the clinic's reviewed examples teach (crisis-language model)",
+        {"probability": (f"{reading['probability']:.2f}",)},
+    )
+    return replace(verdict, firings=verdict.firings + (firing,))
 
 
 @lru_cache(maxsize=4)

@@ -10,7 +10,18 @@ import spacy
 import yaml
 
 from spinebot import paths
-from spinebot.safety import SafetyDetector, SafetyPatternError, load_safety_patterns
+from spinebot.crisis_model import trained_crisis_model
+from spinebot.embeddings import shared_encoder
+from spinebot.parse_data import CrisisModelData
+from spinebot.safety import (
+    CRISIS_LEVELS,
+    CRISIS_MODEL_RULE,
+    SafetyDetector,
+    SafetyPatternError,
+    SafetyVerdict,
+    load_safety_patterns,
+    with_crisis_model,
+)
 from tests.conftest import report
 
 EXPECTED_LEVEL = {
@@ -69,6 +80,14 @@ SETS = {
     # (commit 6139bab's patterns): urgent 86/86, same-day 39/42, crisis 42/53, false alarms 18/101.
     # The misses were then generalised (README "Safety").
     "safety_twelfth.yml": "twelfth set",
+    # Stop 21: two authors (first run, on df26156's rules: urgent 72/75 and 67/76, crisis 40/55 and
+    # 31/52; with the crisis-language model, whose threshold was fixed before they were read: crisis
+    # 52/55 and 47/52), then two more after the rules were generalised on those (rules and model:
+    # urgent 65/71 and 68/72, crisis 52/54 and 48/50). Figures in each file's header.
+    "safety_thirteenth.yml": "thirteenth set",
+    "safety_fourteenth.yml": "fourteenth set",
+    "safety_fifteenth.yml": "fifteenth set",
+    "safety_sixteenth.yml": "sixteenth set",
 }
 # Labels of a blind set that the NHS guidance the rules follow contradicts; left in the set as the
 # author wrote them, and shown here with the reason. NHS "Sciatica": see a GP if the pain has not
@@ -87,6 +106,18 @@ def detector():
     return SafetyDetector(spacy.load(paths.SPACY_MODEL_DIR), load_safety_patterns())
 
 
+@pytest.fixture(scope="module")
+def safety_net(detector):
+    """What SafetyGuard decides in the running bot: the rules, plus the trained crisis-language
+    model (from the model `make train` wrote), which can only add the crisis reply."""
+    model, encoder = trained_crisis_model(paths.MODEL_FILE), shared_encoder()
+
+    def check(text: str) -> SafetyVerdict:
+        return with_crisis_model(detector.check(text), model.reading(text, encoder.encode))
+
+    return check
+
+
 def load_set(name: str) -> dict:
     return yaml.safe_load((paths.PROJECT_ROOT / "tests" / name).read_text())
 
@@ -98,22 +129,20 @@ def test_main_set_is_large_enough():
 
 
 @pytest.mark.parametrize("set_name", sorted(SETS))
-def test_recall_is_complete_and_false_alarms_are_rare(detector, set_name):
+def test_recall_is_complete_and_false_alarms_are_rare(safety_net, set_name):
     data = load_set(set_name)
     misses = []
     for group, level in EXPECTED_LEVEL.items():
         for text in data[group]:
             if text in NOT_URGENT_BY_NHS_GUIDANCE:
                 continue
-            verdict = detector.check(text)
+            verdict = safety_net(text)
             # an urgent message must get at least its own level; a more urgent one is acceptable
             accepted = {level} | ALSO_ACCEPTED.get(level, set())
             if not accepted & set(verdict.levels) and not (group == "urgent_same_day" and verdict.fired):
                 misses.append((group, text, verdict.levels))
     false_alarms = [
-        (text, [f.rule_id for f in detector.check(text).firings])
-        for text in data["no_trigger"]
-        if detector.check(text).fired
+        (text, [f.rule_id for f in safety_net(text).firings]) for text in data["no_trigger"] if safety_net(text).fired
     ]
     total_urgent = sum(len(data[group]) for group in EXPECTED_LEVEL)
     rate = len(false_alarms) / len(data["no_trigger"])
@@ -133,11 +162,11 @@ def test_labels_set_aside_by_nhs_guidance_are_in_a_set_and_get_no_urgent_reply(d
         assert not detector.check(text).fired, text
 
 
-def test_false_alarms_over_all_sets_are_rare(detector):
+def test_false_alarms_over_all_sets_are_rare(safety_net):
     """At most 5% of all near-misses; crisis words in a joke ("want to kill myself haha") are
     answered by design, which a single small set can push over 5% on its own."""
     near_misses = [text for name in SETS for text in load_set(name)["no_trigger"]]
-    alarms = [text for text in near_misses if detector.check(text).fired]
+    alarms = [text for text in near_misses if safety_net(text).fired]
     report(
         f"safety: false alarms over all {len(SETS)} sets {len(alarms)}/{len(near_misses)} ({len(alarms) / len(near_misses):.1%})"
     )
@@ -212,16 +241,14 @@ def test_enormous_and_odd_messages_do_not_break_it(detector):
         assert not detector.check(text).fired
 
 
-def test_external_questions_get_no_urgent_advice(detector):
+def test_external_questions_get_no_urgent_advice(safety_net):
     path = paths.PROJECT_ROOT.parent / "shared" / "eval" / "external_questions.tsv"
     if not path.exists():
         pytest.skip("../shared/eval is not beside the project here")
     with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     fired = [
-        (row["question"][:80], detector.check(row["question"]).levels)
-        for row in rows
-        if detector.check(row["question"]).fired
+        (row["question"][:80], safety_net(row["question"]).levels) for row in rows if safety_net(row["question"]).fired
     ]
     report(f"safety: external consumer questions given urgent advice: {len(fired)}/{len(rows)}")
     assert not fired, fired
@@ -373,3 +400,48 @@ def test_the_same_words_about_a_real_person_still_fire(detector, text, level):
 def test_being_wet_without_noticing_is_still_urgent(detector, text):
     """'been wet' is matched with its own auxiliary, so that 'will it be wet next week?' is not."""
     assert "urgent_emergency" in detector.check(text).levels
+
+
+# Veiled crisis messages written for this test, in none of the sets or the model's examples: the
+# model, not a rule, must recognise them (each is checked to be missed by the rules alone).
+UNSEEN_VEILED_CRISIS = [
+    "I've sorted out who gets my record collection and told my sister where the spare key is. It's all arranged now.",
+    "Been thinking the kindest thing for everyone is if I just stop being around",
+    "The pills are all counted out in a row on the bedside table tonight",
+]
+UNSEEN_ORDINARY = [
+    "I'm so fed up with this pain, can I book another physio session?",
+    "will the general anaesthetic knock me out completely?",
+    "My husband is sick of driving me to appointments, is there parking nearby?",
+]
+
+
+@pytest.mark.parametrize("text", UNSEEN_VEILED_CRISIS)
+def test_the_crisis_model_catches_veiled_wording_no_rule_names(detector, safety_net, text):
+    assert not CRISIS_LEVELS & set(detector.check(text).levels), "a rule catches it: not a test of the model"
+    verdict = safety_net(text)
+    assert "crisis_support" in verdict.levels
+    assert CRISIS_MODEL_RULE in [firing.rule_id for firing in verdict.firings]
+
+
+@pytest.mark.parametrize("text", UNSEEN_ORDINARY)
+def test_the_crisis_model_leaves_ordinary_frustration_alone(safety_net, text):
+    assert not safety_net(text).fired
+
+
+def test_the_crisis_model_only_adds_a_level(detector):
+    urgent = detector.check("both my legs have gone numb since this morning")
+    fired: CrisisModelData = {"probability": 0.9, "fired": True}
+    assert with_crisis_model(urgent, fired).levels == ["urgent_emergency", "crisis_support"]
+    assert with_crisis_model(urgent, {"probability": 0.1, "fired": False}) == urgent
+    assert with_crisis_model(urgent, None) == urgent
+    crisis = detector.check("I want to end my life")
+    assert with_crisis_model(crisis, fired) == crisis  # a rule already gave the crisis reply
+
+
+def test_the_crisis_model_runs_before_the_safety_guard():
+    names = [c["name"] for c in yaml.safe_load((paths.PROJECT_ROOT / "config.yml").read_text())["pipeline"]]
+    assert names.index("spinebot.nlu_components.CrisisLanguageDetector") < names.index(
+        "spinebot.nlu_components.SafetyGuard"
+    )
+    assert names[-1] == "spinebot.nlu_components.SafetyGuard"
