@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 import requests
+import yaml
 
 from spinebot import evaluation as ev
 from spinebot import paths
@@ -41,11 +42,17 @@ def send(url: str, sender: str, text: str) -> List[dict]:
     return response.json()
 
 
+def callback_prompt() -> str:
+    """The call-back form's first question, as domain.yml words it."""
+    domain = yaml.safe_load((paths.PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return str(domain["responses"]["utter_ask_callback_name"][0]["text"])
+
+
 def run_dialogue(url: str, eval_set: ev.EvalSet, dialogue: ev.Dialogue) -> List[ev.Scored]:
     sender = f"eval-{eval_set.name}-{dialogue.id}-{uuid.uuid4().hex[:8]}"
-    scored = []
+    scored, prompt = [], callback_prompt()
     for index, turn in enumerate(dialogue.turns):
-        reply = ev.read_reply(send(url, sender, turn.text))
+        reply = ev.read_reply(send(url, sender, turn.text), prompt)
         outcome, in_buttons = ev.score_turn(turn, reply)
         scored.append(ev.Scored(eval_set.name, dialogue.id, index, turn, reply, outcome, in_buttons))
     return scored

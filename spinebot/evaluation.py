@@ -22,6 +22,12 @@ import yaml
 NO_ANSWER, OUT_OF_SCOPE, CLARIFY = "no_answer", "out_of_scope", "clarify"
 PERSONAL_LABEL = "personal_advice"
 SPECIAL_LABELS = (NO_ANSWER, OUT_OF_SCOPE, CLARIFY)
+# Asking to be phoned back is answered by the call-back form's first question, which carries no
+# knowledge entry: the form starting is the right reply.
+CALLBACK_LABEL = "request_callback"
+# Labels an author may use for a reply the bot gives under another name: asking for a person gets
+# the booking answer with the call-back offer (one reply for both, by design).
+LABEL_ALIASES = {"human_handoff": "booking"}
 
 # What a reply was, read from its contract.
 ANSWER, DECLINED_NOT_COVERED, DECLINED_OUT_OF_SCOPE, SAFETY, OTHER = (
@@ -107,7 +113,15 @@ def _turn(raw: Mapping[str, Any], where: str) -> Turn:
     if not isinstance(text, str) or not isinstance(expect, str):
         raise ValueError(f"{where}: every turn needs `text` and `expect`")
     also_ok = raw.get("also_ok") or []
-    return Turn(text=text, expect=expect.strip(), also_ok=tuple(str(label).strip() for label in also_ok))
+    return Turn(
+        text=text,
+        expect=_canonical(expect),
+        also_ok=tuple(dict.fromkeys(_canonical(str(label)) for label in also_ok)),
+    )
+
+
+def _canonical(label: str) -> str:
+    return LABEL_ALIASES.get(label.strip(), label.strip())
 
 
 def load_eval_set(path: Path) -> EvalSet:
@@ -138,7 +152,7 @@ def load_eval_sets(folder: Path) -> List[EvalSet]:
 
 def check_labels(eval_set: EvalSet, known: Iterable[str]) -> List[str]:
     """Labels in a set that are neither a knowledge entry nor a special label (typos in a set)."""
-    allowed = set(known) | set(SPECIAL_LABELS)
+    allowed = set(known) | set(SPECIAL_LABELS) | {CALLBACK_LABEL}
     return sorted(
         {
             label
@@ -150,11 +164,14 @@ def check_labels(eval_set: EvalSet, known: Iterable[str]) -> List[str]:
     )
 
 
-def read_reply(messages: Sequence[Mapping[str, Any]]) -> Reply:
-    """Classify a REST reply (a list of bot messages) by the contracts it carries."""
+def read_reply(messages: Sequence[Mapping[str, Any]], callback_prompt: Optional[str] = None) -> Reply:
+    """Classify a REST reply (a list of bot messages) by the contracts it carries; a reply that
+    asks `callback_prompt` (the call-back form's first question) is the form starting."""
     contracts = [message["custom"] for message in messages if isinstance(message.get("custom"), dict)]
     if any(contract.get("type") in ("urgent", "crisis") for contract in contracts):
         return Reply(SAFETY)
+    if callback_prompt and any(message.get("text") == callback_prompt for message in messages):
+        return Reply(ANSWER, kb_id=CALLBACK_LABEL)
     for contract in contracts:
         if contract.get("kb_id"):
             return Reply(ANSWER, kb_id=str(contract["kb_id"]), personal=bool(contract.get("personal")))

@@ -68,6 +68,15 @@ COINCIDENCES = {
     # Dialogues 8 and set I (stop 20), written blind after data/ was last changed.
     "and the risks",
     "hey",
+    # Dialogues 9 and set J (stop 22), written blind after data/ was last changed.
+    "can i book an idd session",
+    "how does laser spine surgery work",
+    "how much does it cost",
+    "is it safe",
+    "please call me back",
+    "types of revision back surgery",
+    "what does fbss stand for",
+    "whats ur number",
 }
 
 
@@ -137,3 +146,21 @@ def test_search_box_baseline_finds_by_shared_words_and_declines_without():
     )
     assert baseline.reply("what is laser surgery").kb_id == "laser"
     assert baseline.reply("zzz qqq").kind == ev.DECLINED_OUT_OF_SCOPE
+
+
+def test_the_call_back_form_starting_is_read_as_the_answer_to_a_call_back_request():
+    prompt = "What name should they ask for?"
+    reply = ev.read_reply([{"text": "Sure."}, {"text": prompt}], callback_prompt=prompt)
+    assert reply == ev.Reply(ev.ANSWER, kb_id=ev.CALLBACK_LABEL)
+    turn = ev.Turn("please ring me back", ev.CALLBACK_LABEL)
+    assert ev.score_turn(turn, reply) == (ev.RIGHT, False)
+    assert ev.read_reply([{"text": "hello"}], callback_prompt=prompt).kind == ev.OTHER
+
+
+def test_asking_for_a_person_is_scored_as_the_booking_reply_it_gets(tmp_path):
+    path = tmp_path / "set.yml"
+    path.write_text(
+        "questions:\n  - text: can I talk to someone\n    expect: human_handoff\n    also_ok: [booking, clinic_contact]\n"
+    )
+    turn = ev.load_eval_set(path).dialogues[0].turns[0]
+    assert turn.expect == "booking" and turn.also_ok == ("booking", "clinic_contact")
