@@ -457,3 +457,24 @@ def test_the_crisis_model_runs_before_the_safety_guard():
         "spinebot.nlu_components.SafetyGuard"
     )
     assert names[-1] == "spinebot.nlu_components.SafetyGuard"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is cauda equina syndrome? It was in a leaflet the hospital gave dad.",
+        "Her surgeon told her to watch out for cauda equina, what is that?",
+        "What are the signs of cauda equina syndrome, so I can recognise them for my father?",
+    ],
+)
+def test_a_named_emergency_asked_about_for_a_relative_is_still_a_question(detector, text):
+    """Naming a relative does not make an information question an emergency; saying they may
+    have it, or a symptom, does (the next test)."""
+    assert not detector.check(text).fired, text
+
+
+@pytest.mark.parametrize(
+    "text", ["my husband might have cauda equina, what is it?", "what is cauda equina, is this what my dad has now?"]
+)
+def test_a_named_emergency_the_relative_may_have_is_urgent(detector, text):
+    assert "urgent_emergency" in detector.check(text).levels, text
