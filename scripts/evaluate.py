@@ -48,9 +48,9 @@ def callback_prompt() -> str:
     return str(domain["responses"]["utter_ask_callback_name"][0]["text"])
 
 
-def run_dialogue(url: str, eval_set: ev.EvalSet, dialogue: ev.Dialogue) -> List[ev.Scored]:
+def run_dialogue(url: str, eval_set: ev.EvalSet, dialogue: ev.Dialogue, prompt: str) -> List[ev.Scored]:
     sender = f"eval-{eval_set.name}-{dialogue.id}-{uuid.uuid4().hex[:8]}"
-    scored, prompt = [], callback_prompt()
+    scored = []
     for index, turn in enumerate(dialogue.turns):
         reply = ev.read_reply(send(url, sender, turn.text), prompt)
         outcome, in_buttons = ev.score_turn(turn, reply)
@@ -178,11 +178,12 @@ def main(argv: Sequence[str] = ()) -> int:
     baseline = ev.TfidfBaseline(knowledge_documents())
     base = {s.name: baseline_scores(baseline, s) for s in sets}
     bot: Dict[str, List[ev.Scored]] = defaultdict(list)
+    prompt = callback_prompt()
     with running_bot(Path(tempfile.mkdtemp(prefix="spinebot-eval-"))) as servers:
         started = time.perf_counter()
         for s in sets:
             with ThreadPoolExecutor(WORKERS) as pool:
-                for scored in pool.map(lambda d, s=s: run_dialogue(servers["rasa"], s, d), s.dialogues):
+                for scored in pool.map(lambda d, s=s: run_dialogue(servers["rasa"], s, d, prompt), s.dialogues):
                     bot[s.name] += scored
             print(f"  {s.name}: {len(bot[s.name])} turns", flush=True)
         seconds = time.perf_counter() - started
