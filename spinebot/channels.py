@@ -348,6 +348,7 @@ class GatedRestInput(RestInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         gate = default_gate()
         blueprint = super().blueprint(gate.wrap(on_new_message))
+        blueprint.listener("after_server_stop")(rasa_tuning.close_kept_sessions)
 
         @blueprint.middleware("request")
         async def check(request: Request) -> Optional[response.HTTPResponse]:
@@ -389,6 +390,7 @@ class GatedSocketIOInput(SocketIOInput):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         gate = default_gate()
         blueprint = super().blueprint(gate.wrap(on_new_message))
+        blueprint.listener("after_server_stop")(rasa_tuning.close_kept_sessions)
         sio = self.sio
         assert sio is not None
         sio.eio.max_http_buffer_size = gate.settings.max_body_bytes

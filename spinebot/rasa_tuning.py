@@ -1,4 +1,4 @@
-"""Three Rasa 3.6 behaviours that have no setting, adjusted where the Rasa server starts (the channels).
+"""Four Rasa 3.6 behaviours that have no setting, adjusted where the Rasa server starts (the channels).
 
 - Rasa waits up to 5 minutes for the action server (`DEFAULT_REQUEST_TIMEOUT`, read at every call
   of a custom action): a patient must hear back within seconds, so it is shortened.
@@ -14,17 +14,27 @@
   nodes that depend on one another in a line. `InThreadGraphRunner` calls the same nodes in
   dependency order in the calling thread, as dask's synchronous scheduler did.
 
-All three are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
-results. Remove this module when moving to a Rasa version with settings for either.
+- Rasa opens a new HTTP client session, and so a new TCP connection, for every call to the action
+  server (`EndpointConfig.request` closes its session on the way out): connecting, and aiohttp
+  building a session and connector, on every turn. `kept_session` gives each event loop one
+  session per endpoint settings, kept open, whose idle connections are dropped before the action
+  server's own keep-alive (Sanic: 5 s) would drop them, so a request never meets a half-closed one.
+
+All four are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
+results. Remove this module when moving to a Rasa version with settings for them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import aiohttp
 import rasa.core.actions.action as rasa_actions
 import rasa.core.processor as rasa_processor
+import rasa.utils.endpoints as rasa_endpoints
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -136,10 +146,60 @@ class InThreadGraphRunner(DaskGraphRunner):
         return cache[targets]
 
 
+# Below the action server's keep-alive (Sanic's default 5 s): the client lets an idle connection go first.
+IDLE_CONNECTION_SECONDS = 2.0
+
+_SessionKey = Tuple[Tuple[Tuple[str, Any], ...], Tuple[Tuple[str, Any], ...]]
+_sessions_by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Dict[_SessionKey, aiohttp.ClientSession]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _OpenSession:
+    """What `async with endpoint.session()` enters: the kept session, left open on the way out."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def kept_session(self: rasa_endpoints.EndpointConfig) -> _OpenSession:
+    """Rasa's `EndpointConfig.session`, but one session per event loop and settings, reused.
+
+    A session belongs to the loop it was made in, so each loop (the server's, a test's) has its
+    own; one closed by anyone is replaced.
+    """
+    sessions = _sessions_by_loop.setdefault(asyncio.get_running_loop(), {})
+    key: _SessionKey = (tuple(sorted(self.headers.items())), tuple(sorted(self.basic_auth.items())))
+    session = sessions.get(key)
+    if session is None or session.closed:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+        session = aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=rasa_endpoints.DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS),
+        )
+        sessions[key] = session
+    return _OpenSession(session)
+
+
+async def close_kept_sessions(*_server: Any) -> None:
+    """Close the running loop's kept sessions; a Sanic listener (it is given the app and the loop)."""
+    for session in _sessions_by_loop.pop(asyncio.get_running_loop(), {}).values():
+        await session.close()
+
+
 def apply(action_timeout_seconds: float) -> None:
     rasa_actions.DEFAULT_REQUEST_TIMEOUT = action_timeout_seconds  # type: ignore[attr-defined]
     rasa_actions.RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     rasa_processor.DaskGraphRunner = InThreadGraphRunner  # type: ignore[misc]
+    rasa_endpoints.EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
 
 
-__all__ = ["InThreadGraphRunner", "ValidationError", "apply", "validate_action_result"]
+__all__ = ["InThreadGraphRunner", "ValidationError", "apply", "close_kept_sessions", "kept_session", "validate_action_result"]

@@ -115,7 +115,11 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         each turn. One indexed query (the conversation's latest event id) says whether the tracker
         this server saved last is still the stored one (another replica may have answered since).
         """
-        tracker = self._recent_tracker(sender_id) or await super().retrieve(sender_id)
+        tracker = self._recent_tracker(sender_id)
+        if tracker is None:
+            if self._last_event_id(sender_id) is None:
+                return None  # a new conversation: Rasa's session query would find no event either
+            tracker = await super().retrieve(sender_id)
         if tracker is None:
             return None
         setattr(tracker, STORED_LENGTH, len(tracker.events))
@@ -174,9 +178,12 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         The latest id, read in the same transaction, tells the next `retrieve` whether this tracker
         is still the stored one.
         """
-        if getattr(tracker, STORED_LENGTH, None) is None:
-            with self.session_scope() as session:  # a new conversation: Rasa counts what is stored
-                new_events = list(self._additional_events(session, tracker))
+        if getattr(tracker, STORED_LENGTH, None) is None:  # a tracker this store did not read
+            if self._last_event_id(tracker.sender_id) is None:
+                new_events = list(tracker.events)  # nothing stored yet: every event is new
+            else:
+                with self.session_scope() as session:  # Rasa counts what is stored
+                    new_events = list(self._additional_events(session, tracker))
         else:
             new_events = list(self._additional_events(None, tracker))
         rows = [_event_row(tracker.sender_id, event) for event in new_events]

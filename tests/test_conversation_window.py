@@ -161,3 +161,28 @@ def test_stored_rows_are_the_ones_rasa_writes(tmp_path):
     rasa_read_back = asyncio.run(SQLTrackerStore(DOMAIN, host=f"sqlite:///{tmp_path / 'rasa.db'}").retrieve("window"))
     assert [e.as_dict() for e in read_back.events] == [e.as_dict() for e in rasa_read_back.events]
     assert len(read_back.events) == len(tracker.events) - 1  # from the session start on, as Rasa reads
+
+
+def test_a_new_conversation_is_found_absent_and_a_tracker_read_elsewhere_is_saved_as_rasa_saves_it(tmp_path):
+    """Two shortcuts of the store: a sender with no stored event is absent without Rasa's session
+    query, and a first save writes every event; a tracker this store did not read, for a
+    conversation already stored, goes through Rasa's own counting and gives Rasa's rows."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    def rows(url: str) -> List[Any]:
+        with sa.create_engine(url).connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text("SELECT type_name, data FROM events ORDER BY id"))]
+
+    urls = {kind: f"sqlite:///{tmp_path / kind}.db" for kind in ("ours", "rasas")}
+    assert asyncio.run(EnvSQLTrackerStore(DOMAIN, host=urls["ours"]).retrieve("window")) is None
+    tracker = conversation(2)
+    longer = DialogueStateTracker.from_events("window", list(tracker.events), DOMAIN.slots)
+    add_turn(longer, "q3")
+    for kind, store_class in (("ours", EnvSQLTrackerStore), ("rasas", SQLTrackerStore)):
+        asyncio.run(store_class(DOMAIN, host=urls[kind]).save(tracker))
+        assert len(rows(urls[kind])) == len(tracker.events)
+        asyncio.run(store_class(DOMAIN, host=urls[kind]).save(longer))  # a store that never read it
+    assert rows(urls["ours"]) == rows(urls["rasas"])
+    full = asyncio.run(EnvSQLTrackerStore(DOMAIN, host=urls["ours"]).retrieve_full_tracker("window"))
+    assert texts(full) == ["q1", "q2", "q3"]

@@ -132,3 +132,54 @@ def test_checking_each_event_against_its_own_kind_accepts_exactly_what_rasas_sch
     assert rasa_tuning.EventKindValidator(schema).accepts(response) == jsonschema.Draft202012Validator(schema).is_valid(
         response
     )
+
+
+def _echo_server_app(peers: list):
+    from aiohttp import web
+
+    async def echo(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        if request.query.get("fail"):
+            return web.json_response({"error": "no"}, status=500)
+        return web.json_response({"got": await request.json()})
+
+    app = web.Application()
+    app.router.add_post("/webhook", echo)
+    return app
+
+
+def test_calls_to_an_endpoint_reuse_one_connection_and_survive_a_restarted_server(monkeypatch):
+    """Rasa's answers and errors are unchanged; the connection is reused; a restart costs nothing."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from spinebot.local_servers import free_port
+
+    monkeypatch.setattr(EndpointConfig, "session", rasa_tuning.kept_session)
+    port, peers = free_port(), []
+
+    async def serve():
+        runner = web.AppRunner(_echo_server_app(peers))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    async def scenario():
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        runner = await serve()
+        answers = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        with pytest.raises(ClientResponseError):
+            await endpoint.request(json={}, method="post", params={"fail": "1"})
+        await runner.cleanup()  # the action server restarts
+        runner = await serve()
+        after_restart = await endpoint.request(json={"n": 9}, method="post")
+        await runner.cleanup()
+        return answers, after_restart
+
+    answers, after_restart = asyncio.run(scenario())
+    assert answers == [{"got": {"n": n}} for n in range(3)]
+    assert after_restart == {"got": {"n": 9}}
+    assert len(set(peers[:4])) == 1, "the first four calls should share one connection"
+    assert peers[4] != peers[0]
