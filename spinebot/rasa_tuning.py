@@ -202,4 +202,11 @@ def apply(action_timeout_seconds: float) -> None:
     rasa_endpoints.EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
 
 
-__all__ = ["InThreadGraphRunner", "ValidationError", "apply", "close_kept_sessions", "kept_session", "validate_action_result"]
+__all__ = [
+    "InThreadGraphRunner",
+    "ValidationError",
+    "apply",
+    "close_kept_sessions",
+    "kept_session",
+    "validate_action_result",
+]

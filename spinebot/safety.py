@@ -232,7 +232,7 @@ class TermMatcher:
     def _pattern(self, tokens: List[str], exact: bool) -> Doc:
         doc = Doc(self._vocab, words=tokens)
         if not exact:
-            for token, norm in zip(doc, tokens):
+            for token, norm in zip(doc, tokens, strict=True):
                 token.norm_ = norm
         return doc
 

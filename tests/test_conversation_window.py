@@ -170,8 +170,8 @@ def test_a_new_conversation_is_found_absent_and_a_tracker_read_elsewhere_is_save
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
 
-    def rows(url: str) -> List[Any]:
-        with sa.create_engine(url).connect() as connection:
+    def rows(database_url: str) -> List[Any]:
+        with sa.create_engine(database_url).connect() as connection:
             return [tuple(row) for row in connection.execute(sa.text("SELECT type_name, data FROM events ORDER BY id"))]
 
     urls = {kind: f"sqlite:///{tmp_path / kind}.db" for kind in ("ours", "rasas")}
