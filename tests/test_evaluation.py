@@ -77,6 +77,11 @@ COINCIDENCES = {
     "types of revision back surgery",
     "what does fbss stand for",
     "whats ur number",
+    # Dialogues 10 and sets K1, K2 (stop 24), written blind after data/ was last changed.
+    "arsenal score",
+    "nhs or private only",
+    "tell me more",
+    "whats your address",
 }
 
 
