@@ -20,7 +20,12 @@
   session per endpoint settings, kept open, whose idle connections are dropped before the action
   server's own keep-alive (Sanic: 5 s) would drop them, so a request never meets a half-closed one.
 
-All four are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
+- Rasa's RulePolicy, to find the rules that match a conversation, walks back over every state of
+  the conversation and filters all its rules at each one, although a rule (at most a few turns
+  long) can no longer be ruled out once the walk is past its length: `rule_keys_matching` stops
+  there, with the same set of rules.
+
+All five are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
 results. Remove this module when moving to a Rasa version with settings for them.
 """
 
@@ -29,10 +34,11 @@ from __future__ import annotations
 import asyncio
 import weakref
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
 import aiohttp
 import rasa.core.actions.action as rasa_actions
+import rasa.core.policies.rule_policy as rasa_rule_policy
 import rasa.core.processor as rasa_processor
 import rasa.utils.endpoints as rasa_endpoints
 from jsonschema import ValidationError
@@ -195,11 +201,25 @@ async def close_kept_sessions(*_server: Any) -> None:
         await session.close()
 
 
+def rule_keys_matching(
+    self: rasa_rule_policy.RulePolicy, lookup: Dict[Text, Text], states: List[Dict[str, Any]]
+) -> Set[Text]:
+    """RulePolicy's `_get_possible_keys`, walking back only as far as the longest rule reaches:
+    `_is_rule_applicable` is true for every turn beyond a rule's length, so the rest of the walk
+    could never remove a key."""
+    possible_keys = set(lookup.keys())
+    reach = max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0)
+    for turn_index, state in enumerate(reversed(states[-reach:] if reach else [])):
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, turn_index, state)}
+    return possible_keys
+
+
 def apply(action_timeout_seconds: float) -> None:
     rasa_actions.DEFAULT_REQUEST_TIMEOUT = action_timeout_seconds  # type: ignore[attr-defined]
     rasa_actions.RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     rasa_processor.DaskGraphRunner = InThreadGraphRunner  # type: ignore[misc]
     rasa_endpoints.EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
+    rasa_rule_policy.RulePolicy._get_possible_keys = rule_keys_matching  # type: ignore[method-assign]
 
 
 __all__ = [
@@ -208,5 +228,6 @@ __all__ = [
     "apply",
     "close_kept_sessions",
     "kept_session",
+    "rule_keys_matching",
     "validate_action_result",
 ]

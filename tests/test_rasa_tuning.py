@@ -6,6 +6,7 @@ import jsonschema
 import pytest
 import rasa.core.actions.action as rasa_actions
 import rasa.core.processor as rasa_processor
+from rasa.core.policies.rule_policy import RulePolicy
 
 from spinebot import rasa_tuning
 
@@ -28,6 +29,7 @@ def tuned(monkeypatch):
     )
     monkeypatch.setattr(rasa_actions, "DEFAULT_REQUEST_TIMEOUT", rasa_actions.DEFAULT_REQUEST_TIMEOUT)
     monkeypatch.setattr(rasa_processor, "DaskGraphRunner", rasa_processor.DaskGraphRunner)
+    monkeypatch.setattr(RulePolicy, "_get_possible_keys", RulePolicy._get_possible_keys)
     original = rasa_actions.RemoteAction("action_answer", None)
     expected = {}
     for index, response in enumerate(BAD):
@@ -183,3 +185,33 @@ def test_calls_to_an_endpoint_reuse_one_connection_and_survive_a_restarted_serve
     assert after_restart == {"got": {"n": 9}}
     assert len(set(peers[:4])) == 1, "the first four calls should share one connection"
     assert peers[4] != peers[0]
+
+
+def random_state(rng: "random.Random") -> dict:
+    """A conversation state as RulePolicy sees one: previous action, user intent, slots, loop."""
+    state: dict = {"prev_action": {"action_name": rng.choice(["action_listen", "action_answer", "utter_greet"])}}
+    if rng.random() < 0.7:
+        state["user"] = {"intent": rng.choice(["greet", "ask", "thanks", "cancel"])}
+    if rng.random() < 0.3:
+        state["slots"] = {"subject": (rng.choice([0.0, 1.0]),)}
+    if rng.random() < 0.2:
+        state["active_loop"] = {"name": rng.choice(["callback_form", "should_not_be_set"])}
+    if rng.random() < 0.1:
+        state = {}  # a conversation start
+    return state
+
+
+def test_the_rule_walk_stops_at_the_longest_rule_and_finds_the_same_rules():
+    import json
+    import random
+
+    rng = random.Random(24)
+    policy = object.__new__(RulePolicy)  # both walks use only RulePolicy's static rule matching
+    rules = {json.dumps([random_state(rng) for _ in range(rng.randint(1, 4))], sort_keys=True): "x" for _ in range(150)}
+    found_some = 0
+    for _ in range(400):
+        states = [random_state(rng) for _ in range(rng.randint(0, 30))]
+        expected = RulePolicy._get_possible_keys(policy, rules, states)
+        assert rasa_tuning.rule_keys_matching(policy, rules, states) == expected
+        found_some += bool(expected) and expected != set(rules)
+    assert found_some > 20  # the conversations did rule some rules in and others out
