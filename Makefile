@@ -8,7 +8,7 @@ STAMPS      := .stamps
 SPACY_MODEL := build/spacy_en_spinebot
 MODEL       := models/spinebot.tar.gz
 KNOWLEDGE   := $(wildcard knowledge/*.yml knowledge/*/*.yml)
-TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml data/*/*.yml) $(KNOWLEDGE) $(wildcard spinebot/nlp.py spinebot/nlu_components.py spinebot/scope.py spinebot/safety.py spinebot/handoff.py spinebot/intent_classifier.py spinebot/embeddings.py spinebot/crisis_model.py)
+TRAIN_INPUT := config.yml domain.yml $(wildcard data/*.yml data/*/*.yml) $(KNOWLEDGE) $(wildcard spinebot/nlp.py spinebot/nlu_components.py spinebot/spelling.py spinebot/scope.py spinebot/safety.py spinebot/handoff.py spinebot/intent_classifier.py spinebot/embeddings.py spinebot/crisis_model.py)
 
 export RASA_TELEMETRY_ENABLED ?= false
 export TF_CPP_MIN_LOG_LEVEL ?= 3

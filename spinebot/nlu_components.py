@@ -7,9 +7,10 @@ patient typed ("laser op"): follow-up questions are then resolved against a stab
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Text, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple, Type, TypeVar, Union
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -22,6 +23,7 @@ from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.tokens import Doc
 
 from spinebot import paths
 from spinebot.crisis_model import (
@@ -35,11 +37,13 @@ from spinebot.crisis_model import (
 from spinebot.embeddings import shared_encoder
 from spinebot.handoff import load_stop_requests
 from spinebot.intents import CANCEL_INTENT, CONVERSATION_INTENTS, OUT_OF_SCOPE_INTENT, SERVICE_INTENTS
-from spinebot.nlp import SUBJECT_LABEL
+from spinebot.knowledge import default_knowledge_base
+from spinebot.nlp import COMMON_WORDS_TABLE, SUBJECT_LABEL
 from spinebot.parse_data import (
     CRISIS_MODEL_KEY,
     SAFETY_KEY,
     SCOPE_KEY,
+    SPELLING_KEY,
     STOP_KEY,
     TEXT_EMBEDDING_KEY,
     SafetyData,
@@ -48,6 +52,7 @@ from spinebot.parse_data import (
 )
 from spinebot.safety import SafetyDetector, load_safety_patterns, with_crisis_model
 from spinebot.scope import ScopeChecker, load_scope_terms
+from spinebot.spelling import SpellingCorrector, vocabulary_counts
 
 SUBJECT_ENTITY = "subject"
 SAFETY_INTENTS = ("urgent_emergency", "urgent_same_day", "crisis_support", "crisis_emergency")
@@ -370,3 +375,111 @@ class CrisisLanguageDetector(GraphComponent):
             reading = self.model.reading(message.get(TEXT) or "", self._embed, message.get(TEXT_EMBEDDING_KEY))
             message.set(CRISIS_MODEL_KEY, reading, add_to_output=True)
         return messages
+
+
+SPELLING_FILE = "spelling_vocabulary.json"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True, model_from="SpacyNLP")
+class SpellingNormaliser(GraphComponent):
+    """Reads misspelt words as the words the bot was trained on, before anything else reads the
+    message's spaCy doc (spinebot/spelling.py): "wat is revishun surgry" is then read as
+    "revision surgery" by the classifier and the subject terms.
+
+    The message's text is left as the patient wrote it: the safety check, the crisis model and the
+    character features read the original (the safety check corrects its own words), and the
+    corrections travel with the message (`spelling`) for staff review.
+    """
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource) -> None:
+        self._model_storage, self._resource = model_storage, resource
+        self.vocabulary: Dict[str, int] = {}
+        self.term_words: List[str] = []
+        self._correctors: Dict[int, SpellingCorrector] = {}
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SpellingNormaliser":
+        return cls(model_storage, resource)
+
+    @staticmethod
+    def _entry_texts() -> List[str]:
+        return [text for entry in default_knowledge_base() for text in [entry.title, *entry.terms]]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """The knowledge base's titles and terms are vocabulary Rasa does not know of: retrain on a change."""
+        return hashlib.sha256(json.dumps(cls._entry_texts()).encode("utf-8")).hexdigest()
+
+    def train(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> Resource:
+        entry_texts = self._entry_texts()
+        examples = [e.get(TEXT) or "" for e in training_data.training_examples]
+        self.vocabulary = dict(vocabulary_counts(examples + entry_texts))
+        self.term_words = sorted(vocabulary_counts(entry_texts))
+        with self._model_storage.write_to(self._resource) as model_dir:
+            saved = {"vocabulary": self.vocabulary, "term_words": self.term_words}
+            (model_dir / SPELLING_FILE).write_text(json.dumps(saved), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SpellingNormaliser":
+        component = cls(model_storage, resource)
+        with model_storage.read_from(resource) as model_dir:
+            saved = json.loads((model_dir / SPELLING_FILE).read_text(encoding="utf-8"))
+        component.vocabulary, component.term_words = saved["vocabulary"], saved["term_words"]
+        return component
+
+    def _corrector(self, nlp: Any) -> SpellingCorrector:
+        if id(nlp) not in self._correctors:
+            known = (
+                [nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE)]
+                if nlp.vocab.lookups.has_table(COMMON_WORDS_TABLE)
+                else []
+            )
+            if "lemmatizer" in nlp.pipe_names:
+                known.append(nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+            self._correctors[id(nlp)] = SpellingCorrector(self.vocabulary, known, self.term_words)
+        return self._correctors[id(nlp)]
+
+    def process_training_data(self, training_data: TrainingData, model: Optional[SpacyModel] = None) -> TrainingData:
+        return training_data  # the training examples are the vocabulary: nothing to correct
+
+    def process(self, messages: List[Message], model: Optional[SpacyModel] = None) -> List[Message]:
+        if model is None or not self.vocabulary:
+            return messages
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if doc is None:
+                continue
+            corrected, corrections = corrected_doc(model.model, doc, self._corrector(model.model))
+            if corrections:
+                message.set(SPACY_DOCS[TEXT], corrected)
+                message.set(SPELLING_KEY, corrections, add_to_output=True)
+        return messages
+
+
+def corrected_doc(nlp: Any, doc: Any, corrector: SpellingCorrector) -> Tuple[Any, Dict[str, str]]:
+    """`doc` with its misspelt words replaced, run through the pipeline again (lemmas, subjects)."""
+    words, corrections = corrector.correct([token.text for token in doc], [token.whitespace_ for token in doc])
+    if not corrections:
+        return doc, {}
+    new_doc = Doc(nlp.vocab, words=[word for word, _ in words], spaces=[bool(space) for _, space in words])
+    for _name, component in nlp.pipeline:
+        new_doc = component(new_doc)
+    return new_doc, corrections

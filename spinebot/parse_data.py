@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, TypedDict
 SAFETY_KEY = "safety"
 SCOPE_KEY = "scope"
 STOP_KEY = "stop_request"
+# The misspelt words the NLU read as others ({"surgry": "surgery"}), for staff review.
+SPELLING_KEY = "spelling"
 
 
 class FiringData(TypedDict):
