@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 import jsonschema
 import pytest
 import rasa.core.actions.action as rasa_actions
@@ -187,7 +190,7 @@ def test_calls_to_an_endpoint_reuse_one_connection_and_survive_a_restarted_serve
     assert peers[4] != peers[0]
 
 
-def random_state(rng: "random.Random") -> dict:
+def random_state(rng: random.Random) -> dict:
     """A conversation state as RulePolicy sees one: previous action, user intent, slots, loop."""
     state: dict = {"prev_action": {"action_name": rng.choice(["action_listen", "action_answer", "utter_greet"])}}
     if rng.random() < 0.7:
@@ -202,9 +205,6 @@ def random_state(rng: "random.Random") -> dict:
 
 
 def test_the_rule_walk_stops_at_the_longest_rule_and_finds_the_same_rules():
-    import json
-    import random
-
     rng = random.Random(24)
     policy = object.__new__(RulePolicy)  # both walks use only RulePolicy's static rule matching
     rules = {json.dumps([random_state(rng) for _ in range(rng.randint(1, 4))], sort_keys=True): "x" for _ in range(150)}

@@ -34,7 +34,10 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def corrector(nlp):
-    known = [nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE), nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")]
+    known = [
+        nlp.vocab.lookups.get_table(COMMON_WORDS_TABLE),
+        nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"),
+    ]
     return SpellingCorrector(VOCABULARY, known, TERM_WORDS)
 
 
