@@ -3,8 +3,10 @@
 A statistical intent model will sometimes misread "I can't feel it when I wipe"; this detector
 does not guess. It reads patterns that a clinician can review (`knowledge/safety/patterns.yml`),
 matches them on spaCy tokens normalised to lower-case lemmas ("weeing" -> "wee", "can't" ->
-"can not"), with close misspellings of unknown words corrected ("bladda" -> "bladder"), and
-reports every rule that fired with the words that made it fire, so that staff can see why.
+"can not"), with phonetic and dialect spellings respelt from the reviewed `spellings` map
+("carnt" -> "can't", "masel" -> "myself"), a dropped final g restored ("tinglin" -> "tingling"),
+close misspellings of unknown words corrected ("bladda" -> "bladder"), and reports every rule
+that fired with the words that made it fire, so that staff can see why.
 
 Recall comes first. The only reasons to ignore a matched term are a clear negation right next to
 it ("no numbness", "my bowels are fine") and a message that is a general question about no real
@@ -142,6 +144,9 @@ class SafetyPatterns:
     exact_concepts: frozenset = frozenset()
     # Real words the spelling check must leave alone ("hayfever" is not a misspelt "fever").
     known_words: frozenset = frozenset()
+    # Phonetic, dialect and second-language spellings of whole words or phrases, and the standard
+    # words they stand for ("carnt": "can't", "going week": "going weak"), applied before matching.
+    spellings: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
@@ -192,6 +197,7 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
         if unknown:
             raise SafetyPatternError(f"{path.name}: negation group '{group.name}': unknown concepts {unknown}")
     question = data.get("general_question") or {}
+    spellings = load_spellings(data.get("spellings"), concepts, path.name)
     return SafetyPatterns(
         levels=levels,
         concepts=concepts,
@@ -202,7 +208,42 @@ def load_safety_patterns(path: Optional[Path] = None) -> SafetyPatterns:
         personal_words=frozenset(str(word).lower() for word in question.get("personal_words") or ()),
         known_words=frozenset(str(word).lower() for word in data.get("known_words") or ()),
         exact_concepts=frozenset(data.get("exact_concepts") or ()),
+        spellings=spellings,
     )
+
+
+def load_spellings(raw: Any, concepts: Mapping[str, Tuple[str, ...]], file_name: str) -> Dict[str, str]:
+    """The `spellings` map checked: misspelt word or phrase -> standard word(s), both plain text.
+
+    A single word that the terms themselves use is refused ("wee" is a term, not a misspelling of
+    "we"): a real word may only be respelt inside a phrase that gives it its meaning ("going week").
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SafetyPatternError(
+            f"{file_name}: spellings must be a map of misspelt word -> standard word(s), not {type(raw).__name__}"
+        )
+    term_words = {word for terms in concepts.values() for term in terms for word in clean_text(term).lower().split()}
+    terms = {clean_text(term).lower() for terms in concepts.values() for term in terms}
+    spellings: Dict[str, str] = {}
+    for wrong, right in raw.items():
+        if not isinstance(wrong, str) or not isinstance(right, str) or not wrong.strip() or not right.strip():
+            raise SafetyPatternError(
+                f"{file_name}: spellings: {wrong!r} -> {right!r}: both sides must be non-empty text "
+                "(quote words that YAML reads as something else, such as no, yes, on, off or numbers)"
+            )
+        key, value = clean_text(wrong).lower(), clean_text(right).lower()
+        if key in spellings:
+            raise SafetyPatternError(f"{file_name}: spellings: '{wrong}' is listed twice")
+        if key == value:
+            raise SafetyPatternError(f"{file_name}: spellings: '{wrong}' is mapped to itself")
+        if key in terms or (" " not in key and key in term_words):
+            raise SafetyPatternError(
+                f"{file_name}: spellings: '{wrong}' is a word of the safety terms; respell it only inside a phrase"
+            )
+        spellings[key] = value
+    return spellings
 
 
 def clean_text(text: str) -> str:
@@ -273,6 +314,20 @@ class SafetyDetector:
         for target in self._fuzzy_targets:
             self._targets_by_length.setdefault(len(target), []).append(target)
         self._corrections: Dict[str, Optional[str]] = {}
+        # Respellings by their first word: (words of the misspelling, standard words, spaces after
+        # them, the standard text), longest misspelling first, so one dictionary lookup per token.
+        self._spellings: Dict[str, List[Tuple[Tuple[str, ...], List[str], List[bool], str]]] = {}
+        for wrong, right in patterns.spellings.items():
+            key = tuple(token.lower_ for token in nlp.make_doc(wrong))
+            standard = nlp.make_doc(right)
+            self._spellings.setdefault(key[0], []).append(
+                (key, [token.text for token in standard], [bool(token.whitespace_) for token in standard], right)
+            )
+        for options in self._spellings.values():
+            options.sort(key=lambda option: -len(option[0]))
+        # A dropped final g ("tinglin", "pourin") is restored only when it gives an -ing form of a
+        # word the terms use ("tingling" -> "tingle"): "thin", "skin" or "ruin" are left alone.
+        self._term_norms = frozenset(term_norms)
         self._question_starts = [self._normalised_tokens(start) for start in patterns.question_starts]
 
     def _add_terms(self, label: str, terms: Iterable[str]) -> None:
@@ -332,6 +387,65 @@ class SafetyDetector:
                         corrections[token.text] = norm
             token.norm_ = norm
         return corrections
+
+    def _restored_g(self, lower: str) -> Optional[str]:
+        """'tinglin' -> 'tingling' when that is an inflected form of a word the terms use."""
+        full = lower + "g"
+        lemma = self._lemmas.get(full)
+        return full if lemma and lemma != full and lemma in self._term_norms else None
+
+    def _respell(self, doc: Doc) -> Tuple[Doc, List[Tuple[int, int]], Dict[str, str]]:
+        """`doc` with the `spellings` map and dropped g's applied to whole words, the span of
+        original tokens each new token stands for, and what was respelt (original -> standard).
+
+        One dictionary lookup per token; a message with nothing to respell is returned as it is."""
+        lowers = [token.lower_ for token in doc]
+        words = [
+            (self._restored_g(lower) or lower) if len(lower) > 3 and lower[-2:] == "in" and lower.isalpha() else lower
+            for lower in lowers
+        ]
+        spellings = self._spellings
+        replaced: List[Tuple[int, int, List[str], List[bool], str]] = []
+        index, size = 0, len(words)
+        while index < size:
+            word = words[index]
+            options = spellings.get(word)
+            if options:
+                for key, standard, spaces, right in options:
+                    end = index + len(key)
+                    if tuple(words[index:end]) == key:
+                        replaced.append((index, end, standard, spaces, right))
+                        index = end
+                        break
+                else:
+                    options = None
+                if options:
+                    continue
+            if word != lowers[index]:
+                replaced.append((index, index + 1, [word], [True], word))
+            index += 1
+        if not replaced:
+            return doc, [], {}
+        new_words: List[str] = []
+        new_spaces: List[bool] = []
+        origin: List[Tuple[int, int]] = []
+        corrections: Dict[str, str] = {}
+        position = 0
+        for start, end, standard, spaces, right in replaced:
+            for token in doc[position:start]:
+                new_words.append(token.text)
+                new_spaces.append(bool(token.whitespace_))
+                origin.append((token.i, token.i + 1))
+            new_words += standard
+            new_spaces += spaces[:-1] + [bool(doc[end - 1].whitespace_)]
+            origin += [(start, end)] * len(standard)
+            corrections[doc[start:end].text] = right
+            position = end
+        for token in doc[position:]:
+            new_words.append(token.text)
+            new_spaces.append(bool(token.whitespace_))
+            origin.append((token.i, token.i + 1))
+        return Doc(doc.vocab, words=new_words, spaces=new_spaces), origin, corrections
 
     def _is_general_question(self, doc: Doc) -> bool:
         norms = [token.norm_ for token in doc]
@@ -414,8 +528,14 @@ class SafetyDetector:
         )
 
     def _check_slice(self, text: str) -> SafetyVerdict:
-        doc = self._nlp.make_doc(text)
-        corrections = self._normalise(doc)
+        written = self._nlp.make_doc(text)
+        doc, origin, corrections = self._respell(written)
+        corrections.update(self._normalise(doc))
+
+        def as_written(start: int, end: int) -> str:
+            """The patient's own words for a matched span of the respelt message."""
+            return written[origin[start][0] : origin[end - 1][1]].text if origin else doc[start:end].text
+
         spans: Dict[str, List[Tuple[int, int]]] = {
             SENTENCE_BREAK: [(token.i, token.i + 1) for token in doc if token.text in SENTENCE_ENDS]
         }
@@ -440,7 +560,8 @@ class SafetyDetector:
                 if rule.within and not self._close_together(list(found.values()), rule.within):
                     continue
                 matched = {
-                    concept: tuple(dict.fromkeys(doc[a:b].text for a, b in where)) for concept, where in found.items()
+                    concept: tuple(dict.fromkeys(as_written(a, b) for a, b in where))
+                    for concept, where in found.items()
                 }
                 firings.append(Firing(rule.id, rule.level, rule.says, matched))
         return SafetyVerdict(

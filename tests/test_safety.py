@@ -100,6 +100,14 @@ SETS = {
     # 67/75, same-day 33/38, crisis 55/56, false alarms 4/78. The misses were then generalised.
     "safety_nineteenth.yml": "nineteenth set",
     "safety_twentieth.yml": "twentieth set",
+    # Two more authors (stop 23, 2026-12-03) after the rules were generalised on the nineteenth and
+    # twentieth; phonetic, dialect and second-language spelling, speech-to-text, understatement. First
+    # run on commit 839839c (rules and model): twenty-first urgent 69/79, same-day 36/42, crisis 55/56,
+    # false alarms 3/77 (rules alone: crisis 42/56, false alarms 2/77); twenty-second urgent 60/75,
+    # same-day 32/40, crisis 55/56, false alarms 8/77 (rules alone: crisis 30/56, false alarms 5/77).
+    # The misses were then generalised (new rules, terms and the `spellings` map).
+    "safety_twentyfirst.yml": "twenty-first set",
+    "safety_twentysecond.yml": "twenty-second set",
 }
 # Labels of a blind set that the NHS guidance the rules follow contradicts; left in the set as the
 # author wrote them, and shown here with the reason. NHS "Sciatica": see a GP if the pain has not
@@ -478,3 +486,112 @@ def test_a_named_emergency_asked_about_for_a_relative_is_still_a_question(detect
 )
 def test_a_named_emergency_the_relative_may_have_is_urgent(detector, text):
     assert "urgent_emergency" in detector.check(text).levels, text
+
+
+@pytest.mark.parametrize(
+    "text, corrections, level",
+    [
+        ("i carnt feel ma bum since this morning", {"carnt": "can't", "ma bum": "my bum"}, "urgent_emergency"),
+        ("ma legs are going week", {"ma legs": "my legs", "going week": "going weak"}, "urgent_emergency"),
+        (
+            "a'm thinkin aboot endin it aw",
+            {"a'm": "i'm", "thinkin": "thinking", "aboot": "about", "endin": "ending"},
+            "crisis_support",
+        ),
+        ("coughin up blud since the op", {"coughin": "coughing", "blud": "blood"}, "urgent_emergency"),
+    ],
+)
+def test_phonetic_and_dialect_spellings_are_respelt_and_reported(detector, text, corrections, level):
+    """The `spellings` map of patterns.yml, and a dropped final g, applied to whole words before matching."""
+    verdict = detector.check(text)
+    assert level in verdict.levels, verdict
+    assert dict(verdict.corrections) == corrections
+
+
+def test_a_respelt_match_shows_the_patients_own_words(detector):
+    firing = next(f for f in detector.check("numm doon there").firings if f.rule_id == "cauda_equina_saddle_numbness")
+    assert firing.matched == {"SADDLE": ("doon there",), "NUMB": ("numm",)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've booked a week off work after my op, is that long enough?",  # "week" is only "weak" in context
+        "the window pane in your waiting room is cracked",  # "pane" is only "pain" next to a body word
+        "my skin is thin after the steroids, can I still have physio?",  # no dropped g in "skin" or "thin"
+        "me mam wants an evening appointment, do you do them?",
+    ],
+)
+def test_real_words_are_respelt_only_in_context(detector, text):
+    verdict = detector.check(text)
+    assert not verdict.fired and not verdict.corrections, verdict
+
+
+MINIMAL_PATTERNS = (
+    "levels: [urgent_emergency]\nconcepts:\n  A: [numb, wee]\n"
+    "rules:\n  - {id: r1, level: urgent_emergency, says: s, all: [A], source: x, example: y}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "spellings, problem",
+    [
+        ("spellings: [numm, numb]", "must be a map"),
+        ("spellings:\n  nae: no", "'nae'"),  # YAML reads an unquoted no as false
+        ("spellings:\n  numm: ''", "'numm'"),
+        ("spellings:\n  numb: numb", "mapped to itself"),
+        ("spellings:\n  wee: we", "'wee' is a word of the safety terms"),
+        ("spellings:\n  numm: numb\n  Numm: numb", "listed twice"),
+    ],
+)
+def test_a_malformed_spellings_map_is_rejected_naming_the_problem(tmp_path, spellings, problem):
+    bad = tmp_path / "patterns.yml"
+    bad.write_text(MINIMAL_PATTERNS + spellings + "\n")
+    with pytest.raises(SafetyPatternError, match=problem):
+        load_safety_patterns(bad)
+
+
+def test_the_spellings_map_is_loaded(tmp_path):
+    good = tmp_path / "patterns.yml"
+    good.write_text(MINIMAL_PATTERNS + "spellings:\n  Numm: numb\n  'privet parts': private parts\n")
+    assert load_safety_patterns(good).spellings == {"numm": "numb", "privet parts": "private parts"}
+
+
+# Written for this test, in none of the sets: the clinical pictures of the stop 23 rules in other words.
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("there's a crushing pressure in the centre of my chest going into my jaw", "urgent_emergency"),
+        ("ripping pain through my chest into my back, I'm 70 with high blood pressure", "urgent_emergency"),
+        ("my incision keeps bleeding, it's soaked through two pads and won't stop", "urgent_emergency"),
+        ("my heart keeps skipping beats and I nearly fainted in the shower", "urgent_emergency"),
+        ("fell down the stairs last night and there's blood in my wee this morning", "urgent_emergency"),
+        ("got knocked off my bike and was knocked out for a few seconds", "urgent_emergency"),
+        ("two days after my lumbar puncture I've got a pounding headache and a stiff neck", "urgent_emergency"),
+        ("bright lights hurt and my neck is too stiff to move", "urgent_emergency"),
+        ("the scar is oozing and hot and I'm breathing really fast", "urgent_emergency"),
+        ("for a fortnight the ache in my back has started waking me up at night, it never used to", "urgent_same_day"),
+        ("my headache settles when i lie flat but it comes back when i sit up", "urgent_same_day"),
+        ("on codeine, constipated and my tummy is swollen and hard", "urgent_same_day"),
+        ("81 with osteoporosis, took a tumble yesterday and now sharp pain in my back", "urgent_same_day"),
+    ],
+)
+def test_the_stop_23_rules_catch_other_wordings(detector, text, level):
+    assert level in detector.check(text).levels, detector.check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I moved a chest of drawers and now my lower back aches",
+        "I had a chest infection last month and my back aches when I cough",
+        "no chest pain, no palpitations, just a stiff lower back",
+        "Our new puppy wakes me at 5am and my back aches from bending over the crate",
+        "had a few pints last night and my legs feel weak and wobbly today, nothing to do with my back",
+        "my grip has been weak for years and unchanged since, it's my lower back I'm asking about",
+        "how common are rashes after a facet injection? booked for one next month",
+        "I fell asleep on my arm and my hand went numb for a minute",
+    ],
+)
+def test_the_stop_23_near_misses_are_left_alone(detector, text):
+    assert not detector.check(text).fired, detector.check(text)
