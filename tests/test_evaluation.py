@@ -82,6 +82,10 @@ COINCIDENCES = {
     "nhs or private only",
     "tell me more",
     "whats your address",
+    # Dialogues 12 (stop 26), written blind after data/ was last changed: a terse phone user.
+    "laser spine surgery",
+    "side effects",
+    "what are your opening times",
 }
 
 
