@@ -82,6 +82,13 @@ class ActionAnswer(Action):
             intent_ranking=ranking,
         )
         resolution = _held_to_facet(knowledge, resolution, latest.get("text") or "", latest.get("entities"))
+        resolution = answering.offered_subject_overview(
+            knowledge,
+            resolution,
+            default_replies().asks_whether_offered(latest.get("text") or ""),
+            latest.get("entities") or [],
+            ranking,
+        )
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: a reading about the subject under discussion may
             # replace it only if the model found it at least as likely ("how long is the waiting

@@ -25,6 +25,14 @@ SPECIAL_LABELS = (NO_ANSWER, OUT_OF_SCOPE, CLARIFY)
 # Asking to be phoned back is answered by the call-back form's first question, which carries no
 # knowledge entry: the form starting is the right reply.
 CALLBACK_LABEL = "request_callback"
+# The safety net's replies, by level, and the levels that answer a turn labelled with each: a more
+# urgent reply of the same kind is right too (999 for what needed a same-day call).
+SAFETY_REPLIES_ACCEPTED = {
+    "urgent_same_day": frozenset({"urgent_same_day", "urgent_emergency"}),
+    "urgent_emergency": frozenset({"urgent_emergency"}),
+    "crisis_support": frozenset({"crisis_support", "crisis_emergency"}),
+    "crisis_emergency": frozenset({"crisis_emergency"}),
+}
 # Labels an author may use for a reply the bot gives under another name: asking for a person gets
 # the booking answer with the call-back offer (one reply for both, by design).
 LABEL_ALIASES = {"human_handoff": "booking"}
@@ -168,8 +176,10 @@ def read_reply(messages: Sequence[Mapping[str, Any]], callback_prompt: Optional[
     """Classify a REST reply (a list of bot messages) by the contracts it carries; a reply that
     asks `callback_prompt` (the call-back form's first question) is the form starting."""
     contracts = [message["custom"] for message in messages if isinstance(message.get("custom"), dict)]
-    if any(contract.get("type") in ("urgent", "crisis") for contract in contracts):
-        return Reply(SAFETY)
+    safety_levels = [str(c.get("kb_id")) for c in contracts if c.get("type") in ("urgent", "crisis")]
+    if safety_levels:
+        # the most urgent level said, for turns labelled with the level they need
+        return Reply(SAFETY, kb_id=min(safety_levels, key=_urgency_rank))
     if callback_prompt and any(message.get("text") == callback_prompt for message in messages):
         return Reply(ANSWER, kb_id=CALLBACK_LABEL)
     for contract in contracts:
@@ -187,8 +197,18 @@ def read_reply(messages: Sequence[Mapping[str, Any]], callback_prompt: Optional[
     return Reply(OTHER)
 
 
+def _urgency_rank(level: str) -> int:
+    order = ("crisis_emergency", "urgent_emergency", "crisis_support", "urgent_same_day")
+    return order.index(level) if level in order else len(order)
+
+
 def score_turn(turn: Turn, reply: Reply) -> Tuple[str, bool]:
     """(outcome, right entry among the clarifying buttons)."""
+    if reply.kind == SAFETY:
+        # right for a turn that needs the safety reply; for any other turn the safety net answered
+        # instead of the knowledge base (a false alarm, or a real sign the author did not label)
+        needed = any(reply.kb_id in SAFETY_REPLIES_ACCEPTED.get(label, ()) for label in turn.accepted)
+        return (RIGHT if needed else WRONG), False
     declined = reply.kind in (DECLINED_NOT_COVERED, DECLINED_OUT_OF_SCOPE)
     if reply.kind == CLARIFY:
         return (RIGHT if turn.expect == CLARIFY else CLARIFIED), any(label in reply.options for label in turn.accepted)

@@ -105,6 +105,8 @@ class Replies:
     # "the other one": a reference that names nothing, asked back rather than guessed.
     unnamed_references: tuple = ()
     bare_questions: frozenset = frozenset()
+    # "Do you run Pilates classes?": asking whether the clinic offers something, not about a detail of it.
+    offer_questions: tuple = ()
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
     # The clinic settings' facts as sentences, and the citation line under every answer.
@@ -127,6 +129,11 @@ class Replies:
             if any(f" {cue} " in lowered or (cue == "%" and "%" in lowered) for cue in cues):
                 return facet
         return None
+
+    def asks_whether_offered(self, text: str) -> bool:
+        """Whether the message asks if the clinic offers something ("do you do acupuncture?")."""
+        lowered = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower()) + " "
+        return any(f" {phrase} " in lowered for phrase in self.offer_questions)
 
     def refers_without_naming(self, text: str) -> bool:
         """Whether the message points at something said before without naming it ("the other one", "why?")."""
@@ -245,6 +252,7 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         filler_words=frozenset(str(word).lower() for word in data.get("filler_words") or ()),
         unnamed_references=tuple(str(phrase).lower() for phrase in data.get("unnamed_references") or ()),
         bare_questions=frozenset(str(phrase).lower() for phrase in data.get("bare_questions") or ()),
+        offer_questions=tuple(str(phrase).lower() for phrase in data.get("offer_questions") or ()),
         gate=_section(data, "gate", GATE_KEYS),
         clinic=_section(data, "clinic", CLINIC_KEYS),
         source_line=_text(data.get("source_line"), "source_line"),

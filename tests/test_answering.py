@@ -187,3 +187,33 @@ def test_what_is_it_after_a_price_answer_gives_the_treatment_overview(knowledge)
     wrong_sibling = answering.Resolution(entry=knowledge["laser_surgery_procedure"])
     resolved = answering.apply_facet_cue(knowledge, wrong_sibling, "overview")
     assert resolved.entry is not None and resolved.entry.id == "laser_surgery_overview"
+
+
+@pytest.mark.parametrize(
+    "text, subject_value, therapies_confidence, expected",
+    [
+        # asked whether the clinic offers it, the overview listing it is also seen: it answers
+        ("Do you run pilates classes?", "pilates", 0.39, "clinic_therapies"),
+        ("do u do acupuncture", "acupuncture", 0.2, "clinic_therapies"),
+        # the model barely saw the overview: the honest reply stays
+        ("do you do acupuncture", "acupuncture", 0.05, None),
+        # a detail of the classes, not whether there are any: the documents are silent
+        ("what days are the pilates classes", "pilates", 0.39, None),
+        # IDD has an entry of its own; "not covered" about it is not replaced by another entry
+        ("do you do IDD on saturdays", "idd", 0.39, None),
+    ],
+)
+def test_whether_the_clinic_offers_a_therapy_is_answered_by_the_list_of_therapies(
+    knowledge, text, subject_value, therapies_confidence, expected
+):
+    ranking = [
+        {"name": "not_covered", "confidence": 0.44},
+        {"name": "clinic_therapies", "confidence": therapies_confidence},
+    ]
+    not_covered = answering.Resolution(not_covered=True, subject=subject_value)
+    resolution = answering.offered_subject_overview(
+        knowledge, not_covered, default_replies().asks_whether_offered(text), subject(subject_value), ranking
+    )
+    assert (resolution.entry.id if resolution.entry else None) == expected
+    if expected is None:
+        assert resolution.not_covered

@@ -173,3 +173,19 @@ def test_asking_for_a_person_is_scored_as_the_booking_reply_it_gets(tmp_path):
     )
     turn = ev.load_eval_set(path).dialogues[0].turns[0]
     assert turn.expect == "booking" and turn.also_ok == ("booking", "clinic_contact")
+
+
+def test_a_safety_reply_is_right_where_the_turn_needs_it_and_wrong_elsewhere():
+    urgent = ev.read_reply([{"custom": {"kb_id": "urgent_emergency", "type": "urgent"}}])
+    same_day = ev.read_reply([{"custom": {"kb_id": "urgent_same_day", "type": "urgent"}}])
+    assert ev.score_turn(ev.Turn("can't pee, legs numb", "urgent_emergency"), urgent)[0] == ev.RIGHT
+    assert ev.score_turn(ev.Turn("wound is hot", "urgent_same_day"), urgent)[0] == ev.RIGHT
+    assert ev.score_turn(ev.Turn("sudden numb saddle", "urgent_emergency"), same_day)[0] == ev.WRONG
+    assert ev.score_turn(ev.Turn("what is IDD?", "idd_therapy"), urgent)[0] == ev.WRONG
+    both = ev.read_reply(
+        [
+            {"custom": {"kb_id": "urgent_same_day", "type": "urgent"}},
+            {"custom": {"kb_id": "crisis_emergency", "type": "crisis"}},
+        ]
+    )
+    assert both.kb_id == "crisis_emergency"

@@ -117,6 +117,10 @@ SETS = {
     # generalised on the twenty-fourth. First run on those rules: urgent 59/65, same-day 28/35,
     # crisis 42/42, false alarms 6/70 (rules alone: crisis 31/42). The misses were then generalised.
     "safety_twentyfifth.yml": "twenty-fifth set",
+    # A twenty-sixth author (stop 26), same conditions, written after the rules were generalised on
+    # the twenty-fifth. First run on those rules: urgent 58/71, same-day 25/35, crisis 40/42, false
+    # alarms 14/70 (rules alone: crisis 27/42). The misses were then generalised.
+    "safety_twentysixth.yml": "twenty-sixth set",
 }
 # Labels of a blind set that the NHS guidance the rules follow contradicts; left in the set as the
 # author wrote them, and shown here with the reason. NHS "Sciatica": see a GP if the pain has not
@@ -140,6 +144,12 @@ SAME_DAY_BY_GUIDANCE = {
     "and painkillers dont touch it. shes like its fine. is it fine??",
     "lol sorry random q but my mum has clear watery stuff leaking out of her back wound and she has a massive "
     "headache that gets worse when she sits up. is that like normal after op",
+    # the twenty-sixth set
+    "Had the prostate cancer ten years back. Now the back aches every night, wakes me, no matter how I lie. New this month.",
+    "Since my operation there is clear water coming from the wound, like tap water, and my head is banging when I sit up. It goes when I lie down. Is it the spinal fluid?",
+    "My wife, she had the tumore al seno five years ago, now she has a new back pain, very bad in the night, also when she rest. Should we wait the appointment in three weeks?",
+    "had cancer in my prostrate befor and now my bak hurts evry nite even wen i lay still. its new this munth",
+    "Pt post lumbar surgery, wound leaking clear watery fluid, saturating dressing, c/o severe headache on sitting up which eases lying flat.",
 }
 # The false-alarm target (under 5%) is set on the main set; the other sets' rates are reported.
 FALSE_ALARM_TARGET_SET = "safety_messages.yml"
