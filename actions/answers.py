@@ -89,6 +89,12 @@ class ActionAnswer(Action):
             latest.get("entities") or [],
             ranking,
         )
+        resolution = answering.unexplained_subject_asked_about(
+            knowledge,
+            resolution,
+            default_replies().asks_what_it_is(latest.get("text") or ""),
+            latest.get("entities") or [],
+        )
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: a reading about the subject under discussion may
             # replace it only if the model found it at least as likely ("how long is the waiting

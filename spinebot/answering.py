@@ -379,6 +379,28 @@ def offered_subject_overview(
     return Resolution(entry=overview)
 
 
+DEFINITION_FACET = "definition"
+
+
+def unexplained_subject_asked_about(
+    knowledge: KnowledgeBase, resolution: Resolution, asks_what_it_is: bool, entities: Sequence[Dict[str, Any]] = ()
+) -> Resolution:
+    """ "What is a laminotomy?" gets "the documents don't say", not the list that merely names it.
+
+    For a subject the documents only name (`explained: false` in subjects.yml) and the only subject
+    the message names; the entry that names it is offered with the honest reply. Whatever the model
+    read: the classifier picks the entry mentioning the word, which is the nearest entry dressed up
+    as an answer.
+    """
+    named = {str(e["value"]) for e in entities or [] if e.get("entity") == "subject" and e.get("value")}
+    if not asks_what_it_is or len(named) != 1 or resolution.personal:
+        return resolution
+    subject = knowledge.subjects.get(next(iter(named)))
+    if subject is None or subject.explained:
+        return resolution
+    return Resolution(not_covered=True, subject=subject.id, facet=DEFINITION_FACET)
+
+
 def _facet_entry(knowledge: KnowledgeBase, subject: Optional[str], facet: str) -> Optional[Entry]:
     """The entry answering a facet of a subject; "what is it?" falls back to the subject's overview."""
     entry = knowledge.for_followup(subject, facet)

@@ -78,6 +78,9 @@ class Subject:
     name: str
     overview: str
     terms: Tuple[str, ...] = ()
+    # False for a treatment the documents only name ("laminotomy", "shockwave therapy"): asked what
+    # it is, the honest reply is that they do not say, with the entry that names it offered.
+    explained: bool = True
 
 
 @dataclass
@@ -315,14 +318,19 @@ def _load_subjects(folder: Path) -> Dict[str, Subject]:
         where = f"subjects.{key}"
         if not ENTRY_ID_PATTERN.match(str(key)) or not isinstance(raw, dict):
             raise _fail(path, where, "must be a lower_snake_case id mapping to `name` and `overview`")
-        unknown = set(raw) - {"name", "overview", "terms"}
+        unknown = set(raw) - {"name", "overview", "terms", "explained"}
         if unknown:
             raise _fail(path, where, f"unknown fields {sorted(unknown)}")
         for name in ("name", "overview"):
             if not isinstance(raw.get(name), str) or not raw[name].strip():
                 raise _fail(path, f"{where}.{name}", "must be non-empty text")
         terms = _string_list(path, f"{where}.terms", raw.get("terms"))
-        subjects[key] = Subject(id=key, name=raw["name"].strip(), overview=raw["overview"].strip(), terms=terms)
+        explained = raw.get("explained", True)
+        if not isinstance(explained, bool):
+            raise _fail(path, f"{where}.explained", "must be true or false")
+        subjects[key] = Subject(
+            id=key, name=raw["name"].strip(), overview=raw["overview"].strip(), terms=terms, explained=explained
+        )
     return subjects
 
 

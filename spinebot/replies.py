@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence
 
 import yaml
 
@@ -107,6 +107,8 @@ class Replies:
     bare_questions: frozenset = frozenset()
     # "Do you run Pilates classes?": asking whether the clinic offers something, not about a detail of it.
     offer_questions: tuple = ()
+    # "What is a laminotomy?": asking what something is.
+    definition_questions: tuple = ()
     # Said by the input channels' gate (spinebot/channels.py) instead of the bot: limits and faults.
     gate: Mapping[str, str] = field(default_factory=dict)
     # The clinic settings' facts as sentences, and the citation line under every answer.
@@ -132,8 +134,11 @@ class Replies:
 
     def asks_whether_offered(self, text: str) -> bool:
         """Whether the message asks if the clinic offers something ("do you do acupuncture?")."""
-        lowered = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower()) + " "
-        return any(f" {phrase} " in lowered for phrase in self.offer_questions)
+        return _says_any(text, self.offer_questions)
+
+    def asks_what_it_is(self, text: str) -> bool:
+        """Whether the message asks what something is ("what's a foraminotomy in plain English?")."""
+        return _says_any(text, self.definition_questions)
 
     def refers_without_naming(self, text: str) -> bool:
         """Whether the message points at something said before without naming it ("the other one", "why?")."""
@@ -141,6 +146,12 @@ class Replies:
         if any(f" {phrase} " in lowered for phrase in self.unnamed_references):
             return True
         return " ".join(word for word in lowered.split() if word not in self.filler_words) in self.bare_questions
+
+
+def _says_any(text: str, phrases: Sequence[str]) -> bool:
+    """Whether one of `phrases` occurs in the text as whole words, ignoring case and punctuation."""
+    lowered = " " + re.sub(r"[^a-z0-9' ]+", " ", text.lower()) + " "
+    return any(f" {phrase} " in lowered for phrase in phrases)
 
 
 def fill(template: str, values: Mapping[str, str]) -> str:
@@ -253,6 +264,7 @@ def load_replies(folder: Optional[Path] = None) -> Replies:
         unnamed_references=tuple(str(phrase).lower() for phrase in data.get("unnamed_references") or ()),
         bare_questions=frozenset(str(phrase).lower() for phrase in data.get("bare_questions") or ()),
         offer_questions=tuple(str(phrase).lower() for phrase in data.get("offer_questions") or ()),
+        definition_questions=tuple(str(phrase).lower() for phrase in data.get("definition_questions") or ()),
         gate=_section(data, "gate", GATE_KEYS),
         clinic=_section(data, "clinic", CLINIC_KEYS),
         source_line=_text(data.get("source_line"), "source_line"),

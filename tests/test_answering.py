@@ -217,3 +217,36 @@ def test_whether_the_clinic_offers_a_therapy_is_answered_by_the_list_of_therapie
     assert (resolution.entry.id if resolution.entry else None) == expected
     if expected is None:
         assert resolution.not_covered
+
+
+@pytest.mark.parametrize(
+    "text, subject_value, expected_subject",
+    [
+        ("What is a laminotomy?", "laminotomy", "laminotomy"),
+        ("wat is a foraminotomy in plain english", "foraminotomy", "foraminotomy"),
+        ("What's shockwave therapy?", "shockwave", "shockwave"),
+        # not asking what it is
+        ("is a laminotomy painful", "laminotomy", None),
+        # a subject the documents do explain
+        ("what is IDD", "idd", None),
+    ],
+)
+def test_asked_what_a_merely_named_treatment_is_the_bot_says_the_documents_do_not_explain_it(
+    knowledge, text, subject_value, expected_subject
+):
+    start = answering.Resolution(entry=knowledge["revision_procedures"])
+    resolution = answering.unexplained_subject_asked_about(
+        knowledge, start, default_replies().asks_what_it_is(text), subject(subject_value)
+    )
+    if expected_subject is None:
+        assert resolution is start
+    else:
+        assert resolution.not_covered and resolution.subject == expected_subject
+        assert resolution.facet == answering.DEFINITION_FACET
+
+
+def test_the_not_covered_reply_for_a_named_procedure_offers_the_entry_that_names_it(knowledge, clinic):
+    resolution = answering.Resolution(not_covered=True, subject="laminotomy", facet=answering.DEFINITION_FACET)
+    messages = answering.not_covered_messages(resolution, knowledge, clinic, default_replies(), None)
+    assert "don't say what a laminotomy is" in messages[0]["text"]
+    assert any(b.get("payload", "").find("revision_procedures") >= 0 for b in messages[1]["buttons"])
