@@ -121,12 +121,19 @@ SETS = {
     # the twenty-fifth. First run on those rules: urgent 58/71, same-day 25/35, crisis 40/42, false
     # alarms 14/70 (rules alone: crisis 27/42). The misses were then generalised.
     "safety_twentysixth.yml": "twenty-sixth set",
+    # A twenty-seventh author (stop 26), written after the rules were generalised on the twenty-sixth.
+    # First run on those rules (commit 1002107): urgent 59/64, same-day 28/35, crisis 42/42, false
+    # alarms 10/70 (rules alone: crisis 28/42). The misses were then generalised.
+    "safety_twentyseventh.yml": "twenty-seventh set",
 }
 # Labels of a blind set that the NHS guidance the rules follow contradicts; left in the set as the
 # author wrote them, and shown here with the reason. NHS "Sciatica": see a GP if the pain has not
 # eased after a few weeks or is getting worse; one-sided sciatica with no red flag is not a
 # same-day problem, and telling every such patient to call 111 today would teach them to ignore it.
 NOT_URGENT_BY_NHS_GUIDANCE = {
+    # The twenty-seventh set: numbness down the outside of one leg for two days, strength normal, no
+    # red flag (NHS "Back pain": see a GP if it does not improve; not a same-day problem).
+    "I have since two days the leg right sleeping on the outside, only one leg, the force is normal.",
     "New sciatica in my right leg only since Saturday, walking fine and no numbness in the saddle area, "
     "but it's the first time I've had it",
 }
@@ -144,6 +151,9 @@ SAME_DAY_BY_GUIDANCE = {
     "and painkillers dont touch it. shes like its fine. is it fine??",
     "lol sorry random q but my mum has clear watery stuff leaking out of her back wound and she has a massive "
     "headache that gets worse when she sits up. is that like normal after op",
+    # the twenty-seventh set: the same fluid leak and headache after a lumbar puncture
+    "After the lumbar puncture I have a headache terrible and there is clear water coming out of the place of the "
+    "puncture on the back.",
     # the twenty-sixth set
     "Had the prostate cancer ten years back. Now the back aches every night, wakes me, no matter how I lie. New this month.",
     "Since my operation there is clear water coming from the wound, like tap water, and my head is banging when I sit up. It goes when I lie down. Is it the spinal fluid?",
