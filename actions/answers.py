@@ -33,6 +33,20 @@ def _held_to_facet(
     return answering.apply_facet_cue(knowledge, resolution, default_replies().cued_facet(text), entities or [])
 
 
+def _settled(
+    knowledge: Any, resolution: answering.Resolution, latest: Dict[str, Any], ranking: List[Dict[str, Any]]
+) -> answering.Resolution:
+    """The last word of the message's own wording on a resolution, whichever action reached it:
+    the facet it asks for, whether the clinic offers a therapy, what a merely named treatment is."""
+    text, entities = latest.get("text") or "", latest.get("entities") or []
+    replies = default_replies()
+    resolution = _held_to_facet(knowledge, resolution, text, entities)
+    # "do you have outcome data for shockwave?" asks for a facet, not whether shockwave is offered
+    asks_whether_offered = replies.asks_whether_offered(text) and replies.cued_facet(text) is None
+    resolution = answering.offered_subject_overview(knowledge, resolution, asks_whether_offered, entities, ranking)
+    return answering.unexplained_subject_asked_about(knowledge, resolution, replies.asks_what_it_is(text), entities)
+
+
 def ask_which_one(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
     """ "Tell me about the other one" names nothing: ask which, whatever the model read into it."""
     latest = tracker.latest_message or {}
@@ -81,20 +95,7 @@ class ActionAnswer(Action):
             last_kb_id=tracker.get_slot("last_kb_id"),
             intent_ranking=ranking,
         )
-        resolution = _held_to_facet(knowledge, resolution, latest.get("text") or "", latest.get("entities"))
-        resolution = answering.offered_subject_overview(
-            knowledge,
-            resolution,
-            default_replies().asks_whether_offered(latest.get("text") or ""),
-            latest.get("entities") or [],
-            ranking,
-        )
-        resolution = answering.unexplained_subject_asked_about(
-            knowledge,
-            resolution,
-            default_replies().asks_what_it_is(latest.get("text") or ""),
-            latest.get("entities") or [],
-        )
+        resolution = _settled(knowledge, resolution, latest, ranking)
         if resolution.not_covered and not resolution.subject:
             # "not covered" mid-conversation: a reading about the subject under discussion may
             # replace it only if the model found it at least as likely ("how long is the waiting
@@ -172,8 +173,13 @@ class ActionClarify(Action):
             latest.get("entities") or [],
         )
         if in_context is not None and text:
-            in_context = _held_to_facet(knowledge, in_context, text, latest.get("entities"))
-            return ActionAnswer.reply(in_context, dispatcher, tracker)
+            return ActionAnswer.reply(_settled(knowledge, in_context, latest, ranking), dispatcher, tracker)
+        # Unsure, but the message's own wording settles it: "what is a laminotomy?" (the documents
+        # only name it), "do you run Pilates classes?" (the list of therapies names them).
+        named = answering.Resolution(not_covered=True, subject=answering.first_subject(latest.get("entities") or []))
+        settled = _settled(knowledge, named, latest, ranking) if named.subject and text else named
+        if settled is not named:
+            return ActionAnswer.reply(settled, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
         if not text:
             send(dispatcher, answering.empty_message_messages(default_replies(), channel(tracker)))

@@ -55,7 +55,8 @@ class Resolution:
         return self.entry is None and not self.candidates and not self.not_covered
 
 
-def _first_subject(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+def first_subject(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
+    """The first subject the message names, if any."""
     for entity in entities or []:
         if entity.get("entity") == "subject" and entity.get("value"):
             return str(entity["value"])
@@ -122,7 +123,7 @@ def unsure_reading_in_context(
     readings = [item for item in intent_ranking if item.get("name") != FALLBACK_INTENT]
     not_covered = confidence_of(NOT_COVERED_INTENT, readings)
     if readings and readings[0].get("name") == NOT_COVERED_INTENT and not_covered >= MIN_CONTEXT_CONFIDENCE:
-        return Resolution(not_covered=True, subject=_first_subject(entities) or current_subject)
+        return Resolution(not_covered=True, subject=first_subject(entities) or current_subject)
     return contextual_resolution(
         knowledge,
         intent_ranking,
@@ -156,7 +157,7 @@ def resolve(
     if direct is not None:
         return Resolution(entry=direct)
     last_entry = knowledge.get(last_kb_id) if last_kb_id else None
-    named = _first_subject(entities)
+    named = first_subject(entities)
     if intent == NOT_COVERED_INTENT:
         return Resolution(not_covered=True, subject=named)
     if intent == MORE_INTENT and intent_ranking and confidence_of(intent, intent_ranking) < MIN_MORE_CONFIDENCE:
@@ -207,7 +208,7 @@ def contextual_resolution(
     (rather than a follow-up facet) needs `min_entry_confidence`: against a "not covered"
     reading, only a clearly plausible entry may replace the honest reply.
     """
-    subject = _first_subject(entities) or current_subject
+    subject = first_subject(entities) or current_subject
     if not subject:
         return None
     for item in [i for i in intent_ranking if i.get("name") not in (FALLBACK_INTENT, NOT_COVERED_INTENT)][:2]:
@@ -290,7 +291,7 @@ def rerank_in_context(
     ranking = [dict(item) for item in intent_ranking if item.get("name")]
     if (
         not current_subject
-        or _first_subject(entities)
+        or first_subject(entities)
         or len(text.split()) > CONTEXT_MAX_WORDS
         or not ranking
         or (ranking[0].get("confidence") or 0.0) >= CONTEXT_SURE
@@ -334,12 +335,12 @@ def apply_facet_cue(
         return resolution
     if entry is None:
         # "what % of back surgeries fail?" read as not covered: the facet may still have an answer.
-        subject = _first_subject(entities) or resolution.subject
+        subject = first_subject(entities) or resolution.subject
         answering_entry = _facet_entry(knowledge, subject, facet) if resolution.not_covered else None
         return Resolution(entry=answering_entry) if answering_entry is not None else resolution
     if entry.kind != ANSWER_KIND:
         return resolution
-    subject = _first_subject(entities) or entry.subject
+    subject = first_subject(entities) or entry.subject
     if subject in NO_FACET_SUBJECTS or f"{subject}.{facet}" in entry.followups:
         return resolution
     answering_entry = _facet_entry(knowledge, subject, facet)
@@ -368,7 +369,7 @@ def offered_subject_overview(
     """
     if not (resolution.not_covered and resolution.facet is None and asks_whether_offered):
         return resolution
-    subject = _first_subject(entities) or resolution.subject
+    subject = first_subject(entities) or resolution.subject
     overview = _subject_overview(knowledge, subject)
     if overview is None or overview.subject == subject:
         return resolution
@@ -424,7 +425,7 @@ def subject_after_answer(
     """
     if entry.id not in SERVICE_ENTRIES and entry.subject not in NO_FACET_SUBJECTS:
         return entry.subject
-    for candidate in (_first_subject(entities), current_subject):
+    for candidate in (first_subject(entities), current_subject):
         if candidate and candidate in knowledge.subjects and candidate not in NO_FACET_SUBJECTS:
             return candidate
     return entry.subject
@@ -458,7 +459,7 @@ def unnamed_reference(
     entries linked to the last answer are what it most likely points at.
     """
     last = knowledge.entries.get(last_kb_id or "")
-    if last is None or _first_subject(entities) or not replies.refers_without_naming(text):
+    if last is None or first_subject(entities) or not replies.refers_without_naming(text):
         return None
     candidates = _unique(knowledge.entries.get(entry_id) for entry_id in last.related)[:MAX_CLARIFY_OPTIONS]
     return Resolution(candidates=candidates) if candidates else None

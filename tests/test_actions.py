@@ -188,3 +188,29 @@ def test_a_bare_why_after_an_answer_is_asked_back_but_a_why_question_is_answered
     assert any(message.get("buttons") for message in messages), messages
     messages, _ = run(ActionAnswer(), tracker("fbss_causes", "why would that happen?", slots=slots))
     assert contract(messages)["kb_id"] == "fbss_causes"
+
+
+def test_unsure_but_settled_by_its_own_wording_is_answered_instead_of_asked_back():
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "not_covered", "confidence": 0.44},
+        {"name": "clinic_therapies", "confidence": 0.39},
+    ]
+    pilates = [{"entity": "subject", "value": "pilates"}]
+    messages, _ = run(
+        ActionClarify(), tracker("nlu_fallback", "Do you run pilates classes?", entities=pilates, ranking=ranking)
+    )
+    assert contract(messages)["kb_id"] == "clinic_therapies"
+    laminotomy = [{"entity": "subject", "value": "laminotomy"}]
+    messages, _ = run(
+        ActionClarify(), tracker("nlu_fallback", "what is a laminotomy", entities=laminotomy, ranking=ranking)
+    )
+    assert contract(messages)["type"] == "not_covered" and contract(messages)["subject"] == "laminotomy"
+    # nothing in the wording asks whether it is offered: the list of therapies is not given for it
+    messages, _ = run(ActionClarify(), tracker("nlu_fallback", "pilates thing?", entities=pilates, ranking=ranking))
+    assert contract(messages)["kb_id"] is None
+    # a facet of it ("outcome data" is evidence) is not a question whether it is offered
+    shockwave = [{"entity": "subject", "value": "shockwave"}]
+    text = "Do you have any outcome data for shockwave?"
+    messages, _ = run(ActionClarify(), tracker("nlu_fallback", text, entities=shockwave, ranking=ranking))
+    assert contract(messages)["kb_id"] is None
