@@ -349,6 +349,7 @@ class GatedRestInput(RestInput):
         gate = default_gate()
         blueprint = super().blueprint(gate.wrap(on_new_message))
         blueprint.listener("after_server_stop")(rasa_tuning.close_kept_sessions)
+        blueprint.listener("after_server_start")(rasa_tuning.freeze_loaded_objects)
 
         @blueprint.middleware("request")
         async def check(request: Request) -> Optional[response.HTTPResponse]:
@@ -391,6 +392,7 @@ class GatedSocketIOInput(SocketIOInput):
         gate = default_gate()
         blueprint = super().blueprint(gate.wrap(on_new_message))
         blueprint.listener("after_server_stop")(rasa_tuning.close_kept_sessions)
+        blueprint.listener("after_server_start")(rasa_tuning.freeze_loaded_objects)
         sio = self.sio
         assert sio is not None
         sio.eio.max_http_buffer_size = gate.settings.max_body_bytes

@@ -215,3 +215,20 @@ def test_the_rule_walk_stops_at_the_longest_rule_and_finds_the_same_rules():
         assert rasa_tuning.rule_keys_matching(policy, rules, states) == expected
         found_some += bool(expected) and expected != set(rules)
     assert found_some > 20  # the conversations did rule some rules in and others out
+
+
+def test_objects_loaded_at_start_are_frozen_out_of_the_collectors_reach():
+    import asyncio
+    import gc
+
+    from spinebot.channels import GatedRestInput
+
+    blueprint = GatedRestInput().blueprint(lambda message: None)
+    listeners = [future.listener for future in blueprint._future_listeners if future.event == "after_server_start"]
+    assert rasa_tuning.freeze_loaded_objects in listeners
+    kept = [object() for _ in range(1000)]
+    try:
+        asyncio.run(rasa_tuning.freeze_loaded_objects())
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
