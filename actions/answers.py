@@ -40,9 +40,10 @@ def _settled(
     the facet it asks for, whether the clinic offers a therapy, what a merely named treatment is."""
     text, entities = latest.get("text") or "", latest.get("entities") or []
     replies = default_replies()
-    resolution = _held_to_facet(knowledge, resolution, text, entities)
+    facet = replies.cued_facet(text)
+    resolution = answering.apply_facet_cue(knowledge, resolution, facet, entities)
     # "do you have outcome data for shockwave?" asks for a facet, not whether shockwave is offered
-    asks_whether_offered = replies.asks_whether_offered(text) and replies.cued_facet(text) is None
+    asks_whether_offered = facet is None and replies.asks_whether_offered(text)
     resolution = answering.offered_subject_overview(knowledge, resolution, asks_whether_offered, entities, ranking)
     return answering.unexplained_subject_asked_about(knowledge, resolution, replies.asks_what_it_is(text), entities)
 
@@ -178,7 +179,7 @@ class ActionClarify(Action):
         # only name it), "do you run Pilates classes?" (the list of therapies names them).
         named = answering.Resolution(not_covered=True, subject=answering.first_subject(latest.get("entities") or []))
         settled = _settled(knowledge, named, latest, ranking) if named.subject and text else named
-        if settled is not named:
+        if settled != named:
             return ActionAnswer.reply(settled, dispatcher, tracker)
         candidates = answering.clarify_candidates(knowledge, ranking)
         if not text:

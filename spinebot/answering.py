@@ -55,12 +55,14 @@ class Resolution:
         return self.entry is None and not self.candidates and not self.not_covered
 
 
+def named_subjects(entities: Iterable[Dict[str, Any]]) -> List[str]:
+    """The subjects the message names, in order."""
+    return [str(e["value"]) for e in entities or [] if e.get("entity") == "subject" and e.get("value")]
+
+
 def first_subject(entities: Iterable[Dict[str, Any]]) -> Optional[str]:
     """The first subject the message names, if any."""
-    for entity in entities or []:
-        if entity.get("entity") == "subject" and entity.get("value"):
-            return str(entity["value"])
-    return None
+    return next(iter(named_subjects(entities)), None)
 
 
 def _unique(entries: Iterable[Optional[Entry]]) -> List[Entry]:
@@ -393,7 +395,7 @@ def unexplained_subject_asked_about(
     read: the classifier picks the entry mentioning the word, which is the nearest entry dressed up
     as an answer.
     """
-    named = {str(e["value"]) for e in entities or [] if e.get("entity") == "subject" and e.get("value")}
+    named = set(named_subjects(entities))
     if not asks_what_it_is or len(named) != 1 or resolution.personal:
         return resolution
     subject = knowledge.subjects.get(next(iter(named)))

@@ -25,7 +25,10 @@
   long) can no longer be ruled out once the walk is past its length: `rule_keys_matching` stops
   there, with the same set of rules.
 
-All five are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
+One more is not a Rasa setting but Python's: `freeze_loaded_objects`, a listener the channels
+register, keeps the garbage collector from walking the loaded model on every full collection.
+
+The five above are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
 results. Remove this module when moving to a Rasa version with settings for them.
 """
 
