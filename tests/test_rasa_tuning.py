@@ -199,6 +199,8 @@ def random_state(rng: random.Random) -> dict:
         state["slots"] = {"subject": (rng.choice([0.0, 1.0]),)}
     if rng.random() < 0.2:
         state["active_loop"] = {"name": rng.choice(["callback_form", "should_not_be_set"])}
+    if rng.random() < 0.3:  # values that must be unset, and unset values, which constrain nothing
+        state.setdefault("slots", {})["name"] = rng.choice(["should_not_be_set", (1.0,), (0.0,), None, 0.0])
     if rng.random() < 0.1:
         state = {}  # a conversation start
     return state
