@@ -94,6 +94,9 @@ class Reply:
     options: Tuple[str, ...] = ()
     # The answer came with the reminder that only the patient's own doctor can judge their case.
     personal: bool = False
+    # Every safety level the reply gave (kb_id is the most urgent): 999 for a collapse together
+    # with the crisis lines answers a turn that needs either.
+    safety_levels: Tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -179,7 +182,7 @@ def read_reply(messages: Sequence[Mapping[str, Any]], callback_prompt: Optional[
     safety_levels = [str(c.get("kb_id")) for c in contracts if c.get("type") in ("urgent", "crisis")]
     if safety_levels:
         # the most urgent level said, for turns labelled with the level they need
-        return Reply(SAFETY, kb_id=min(safety_levels, key=_urgency_rank))
+        return Reply(SAFETY, kb_id=min(safety_levels, key=_urgency_rank), safety_levels=tuple(safety_levels))
     if callback_prompt and any(message.get("text") == callback_prompt for message in messages):
         return Reply(ANSWER, kb_id=CALLBACK_LABEL)
     for contract in contracts:
@@ -207,7 +210,8 @@ def score_turn(turn: Turn, reply: Reply) -> Tuple[str, bool]:
     if reply.kind == SAFETY:
         # right for a turn that needs the safety reply; for any other turn the safety net answered
         # instead of the knowledge base (a false alarm, or a real sign the author did not label)
-        needed = any(reply.kb_id in SAFETY_REPLIES_ACCEPTED.get(label, ()) for label in turn.accepted)
+        given = reply.safety_levels or (str(reply.kb_id),)
+        needed = any(set(given) & SAFETY_REPLIES_ACCEPTED.get(label, frozenset()) for label in turn.accepted)
         return (RIGHT if needed else WRONG), False
     declined = reply.kind in (DECLINED_NOT_COVERED, DECLINED_OUT_OF_SCOPE)
     if reply.kind == CLARIFY:

@@ -27,7 +27,8 @@
   (`compiled_rule`), with the same set of rules.
 
 One more is not a Rasa setting but Python's: `freeze_loaded_objects`, a listener the channels
-register, keeps the garbage collector from walking the loaded model on every full collection.
+register, keeps the garbage collector from walking the loaded model on every full collection, and
+hands the memory freed while loading back to the system.
 
 The five above are applied by `apply()`; `tests/test_rasa_tuning.py` checks that each keeps Rasa's
 results. Remove this module when moving to a Rasa version with settings for them.
@@ -36,6 +37,8 @@ results. Remove this module when moving to a Rasa version with settings for them
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import json
 import weakref
@@ -202,6 +205,21 @@ def kept_session(self: rasa_endpoints.EndpointConfig) -> _OpenSession:
     return _OpenSession(session)
 
 
+def release_freed_memory() -> bool:
+    """Hand the memory freed while loading back to the system (glibc's `malloc_trim`); False
+    where the C library has no such call (not glibc).
+
+    Why: loading the model parses and copies far more than it keeps, and glibc holds on to the freed
+    pages. Measured on the Rasa server right after start: 882 MB resident without, 851 MB with.
+    """
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
 async def freeze_loaded_objects(*_server: Any) -> None:
     """Move everything loaded at start-up (the model, spaCy, TensorFlow) out of the garbage
     collector's reach; a Sanic listener for after the server has started, so after the model.
@@ -210,10 +228,11 @@ async def freeze_loaded_objects(*_server: Any) -> None:
     live as long as it does. Measured with `gc.callbacks` under `make bench`'s load, each full
     collection stopped the event loop for 250-310 ms, which every conversation in flight waited for
     (20 at once: p50 100-130 ms, p95 400-435 ms). Frozen objects are never collected; the ones a
-    conversation creates still are.
+    conversation creates still are. Then what loading freed goes back to the system.
     """
     gc.collect()
     gc.freeze()
+    release_freed_memory()
 
 
 async def close_kept_sessions(*_server: Any) -> None:
@@ -298,6 +317,7 @@ __all__ = [
     "apply",
     "close_kept_sessions",
     "kept_session",
+    "release_freed_memory",
     "compiled_rule",
     "rule_keys_matching",
     "validate_action_result",

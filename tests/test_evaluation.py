@@ -68,6 +68,9 @@ COINCIDENCES = {
     # Dialogues 8 and set I (stop 20), written blind after data/ was last changed.
     "and the risks",
     "hey",
+    # Set N2 and dialogues 14 (stop 27), written blind after data/ was last changed: a terse
+    # phone user's request that happens to be a training example word for word.
+    "call me back pls",
     # Dialogues 9 and set J (stop 22), written blind after data/ was last changed.
     "can i book an idd session",
     "how does laser spine surgery work",
@@ -189,3 +192,7 @@ def test_a_safety_reply_is_right_where_the_turn_needs_it_and_wrong_elsewhere():
         ]
     )
     assert both.kb_id == "crisis_emergency"
+    # each level the reply gave counts: the same-day advice beside the crisis reply answers a wound
+    assert ev.score_turn(ev.Turn("wound is hot", "urgent_same_day"), both)[0] == ev.RIGHT
+    assert ev.score_turn(ev.Turn("took all my pills", "crisis_emergency"), both)[0] == ev.RIGHT
+    assert ev.score_turn(ev.Turn("legs gone", "urgent_emergency"), both)[0] == ev.WRONG
