@@ -8,7 +8,9 @@ credentials.yml, SQLite, REST on loopback). The peer is what a team would get fr
 
 For each bot: seconds until both servers answer; latency of single questions; p50/p95/p99 latency,
 messages per second and errors with 1, 10, 20 and 50 conversations at once; peak resident memory of
-each server; latency along one 100-turn conversation. Then the safety check on its own. Every
+each server; latency along one 100-turn conversation. Then both bots side by side, single questions
+sent to each in turn (the one-patient ratio measured at the same moments, which a drifting machine
+speed cannot skew). Then the safety check on its own. Every
 count and every request's time is bounded. Results: results/bench.json, results/bench.md (printed
 at the end) and results/bench_latency.png.
 """
@@ -85,6 +87,8 @@ CONVERSATION = [
 ]
 SINGLE_TURNS = 60
 TURNS_PER_SENDER = 2
+# Single turns sent to both bots running side by side, one question to each in turn.
+INTERLEAVED_TURNS = 120
 CONCURRENCY = (1, 10, 20, 50)  # 20: the issue's throughput target
 LONG_TURNS = 100
 # Latency "at turn k" is the median of the three turns around k: one turn alone is too noisy.
@@ -321,6 +325,40 @@ def bench_bot(name: str, model: Path) -> Dict[str, Any]:
     }
 
 
+def interleaved_single_turns() -> Dict[str, Any]:
+    """Both bots up at once and one question to each in turn, the order swapped every question.
+
+    Why: the machine's speed drifts (another tenant, a slow phase) by as much as 2x within a minute,
+    and each bot's own run is measured minutes apart, so the ratio of two separately measured
+    medians moved between 1.8x and 5.9x over two runs of the same build. Questions sent in
+    alternation meet the same moment's machine, as the issue's first measurement did.
+    """
+    turns: Dict[str, List[Turn]] = {name: [] for name in BOTS}
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ours-") as ours_dir,
+        tempfile.TemporaryDirectory(prefix="bench-peer-") as peer_dir,
+    ):
+        print("starting both bots side by side for interleaved single turns...", flush=True)
+        with (
+            running_bot(Path(ours_dir), None, model=MODEL) as ours,
+            running_bot(Path(peer_dir), None, model=PEER_MODEL) as theirs,
+            tqdm(total=2 * (INTERLEAVED_TURNS + len(WARM_UP)), desc="interleaved", unit="msg") as bar,
+        ):
+            patients = {"spinebot": Patients(ours["rasa"], bar), "peer": Patients(theirs["rasa"], bar)}
+            for each in patients.values():
+                each.conversation(WARM_UP)
+            for first in range(0, INTERLEAVED_TURNS, TURNS_PER_SENDER):
+                sender = f"bench-{uuid.uuid4().hex[:12]}"
+                sessions = {name: requests.Session() for name in BOTS}
+                for i in range(first, min(first + TURNS_PER_SENDER, INTERLEAVED_TURNS)):
+                    order = list(BOTS) if i % 2 == 0 else list(reversed(list(BOTS)))
+                    for name in order:
+                        turns[name].append(patients[name].say(sessions[name], sender, QUESTIONS[i % len(QUESTIONS)]))
+                for session in sessions.values():
+                    session.close()
+    return {name: latency(bot_turns) for name, bot_turns in turns.items()}
+
+
 def safety_check_ms_per_message() -> float:
     """SpineBot's own safety detector alone, without HTTP or Rasa: its share of each turn."""
     detector = safety_detector_for(spacy.load(paths.SPACY_MODEL_DIR))
@@ -346,6 +384,14 @@ def table_rows(results: Dict[str, Any]) -> List[Row]:
     rows += [
         (f"1 patient, single turns: {share} (ms)", *both("single_turn", f"{share}_ms"), "lower")
         for share in ("p50", "p95", "p99")
+    ]
+    rows += [
+        (
+            f"1 patient, single turns interleaved with the peer: {share} (ms)",
+            *both("interleaved_single_turn", f"{share}_ms"),
+            "lower",
+        )
+        for share in ("p50", "p95")
     ]
     for count in map(str, CONCURRENCY):
         rows += [
@@ -402,6 +448,8 @@ def markdown(results: Dict[str, Any]) -> str:
         "Lead: peer/SpineBot for times, latencies and memory; SpineBot/peer for messages per second. "
         f"Each bot first answers a warm-up conversation ({' / '.join(WARM_UP)}), not counted. "
         f"Single turns: {SINGLE_TURNS} questions, a new patient every {TURNS_PER_SENDER}. "
+        f"Interleaved: both bots running side by side, {INTERLEAVED_TURNS} questions to each, one to each in "
+        "turn (the order swapped every question), so both meet the same moment's machine speed. "
         f"N at once: N patients start the same {len(CONVERSATION)}-turn conversation together. "
         "Errors are non-200 replies or failed requests (left out of the latencies); fault replies are the "
         "gate's apology when a turn fails or misses its reply deadline (a 200, counted in the latencies). "
@@ -464,6 +512,8 @@ def main() -> None:
         sys.exit(f"{MODEL.relative_to(ROOT)} is missing: run `make bench`, which trains it first")
     training_seconds, trained_now = ensure_peer_model()
     bots = {"spinebot": bench_bot("spinebot", MODEL), "peer": bench_bot("peer", PEER_MODEL)}
+    for name, figures in interleaved_single_turns().items():
+        bots[name]["interleaved_single_turn"] = figures
     results = {
         "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "cpu_count": os.cpu_count(),
