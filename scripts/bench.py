@@ -330,7 +330,7 @@ def interleaved_single_turns() -> Dict[str, Any]:
 
     Why: the machine's speed drifts (another tenant, a slow phase) by as much as 2x within a minute,
     and each bot's own run is measured minutes apart, so the ratio of two separately measured
-    medians moved between 1.8x and 5.9x over two runs of the same build. Questions sent in
+    medians moved between 1.8x and 5.9x over six runs of the same build. Questions sent in
     alternation meet the same moment's machine, as the issue's first measurement did.
     """
     turns: Dict[str, List[Turn]] = {name: [] for name in BOTS}
